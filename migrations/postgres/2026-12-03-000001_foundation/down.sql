@@ -1,0 +1,9 @@
+DROP TABLE outbox;
+DROP TABLE transactions;
+DROP TABLE settlement_batches;
+DROP TABLE operations;
+DROP TABLE orders;
+DROP TABLE exchange_rates;
+DROP TABLE users;
+DROP TABLE merchants;
+DROP TABLE enterprises;

@@ -1,0 +1,173 @@
+//! Configuration: an optional TOML file, overridden by `KASSA_*` environment variables.
+//! A wrong or unknown setting stops start-up with a message naming it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// `sqlite://path`, a plain path (SQLite), or `postgres://…`.
+    pub database_url: String,
+    /// Address the web server listens on.
+    pub listen: String,
+    /// The URL customers and merchants reach Kassa at (links, redirects); defaults to
+    /// `http://<listen>`.
+    pub public_url: Option<String>,
+    /// Where Kassa keeps files besides the database (the simulator's journal).
+    pub data_dir: PathBuf,
+    /// Seconds Kassa waits for the processing center before it gives up (and reverses).
+    pub processor_timeout_secs: u64,
+    /// Database connections in the pool.
+    pub pool_size: u32,
+    /// Seconds between two runs of the background jobs (expiry, settlement).
+    pub worker_interval_secs: u64,
+    /// Log filter, e.g. `info` or `kassa=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "./kassa-data/kassa.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: "./kassa-data".into(),
+            processor_timeout_secs: 30,
+            pool_size: 8,
+            worker_interval_secs: 60,
+            log: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("setting {key}: {message}")]
+    Invalid { key: String, message: String },
+    #[error("unknown environment variable {0}; see the README for the KASSA_* settings")]
+    UnknownVariable(String),
+}
+
+/// Environment variables that start with `KASSA_` but are not settings.
+const NOT_SETTINGS: &[&str] = &["KASSA_TEST_DATABASE_URL", "KASSA_PYTHON", "KASSA_BENCH"];
+
+impl Config {
+    /// Reads `file` (if given), then applies `KASSA_*` variables from `env`, then validates.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                toml::from_str(&text)
+                    .map_err(|e| ConfigError::File { path: path.into(), message: e.message().to_owned() })?
+            }
+            None => Config::default(),
+        };
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("KASSA_") else { continue };
+            if NOT_SETTINGS.contains(&name.as_str()) || name.starts_with("KASSA_TEST_") {
+                continue;
+            }
+            config.set(&key.to_ascii_lowercase(), &value).map_err(|e| match e {
+                ConfigError::UnknownVariable(_) => ConfigError::UnknownVariable(name.clone()),
+                ConfigError::Invalid { message, .. } => ConfigError::Invalid { key: name.clone(), message },
+                other => other,
+            })?;
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        fn number<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::Invalid { key: key.into(), message: "must be a whole number".into() })
+        }
+        match key {
+            "database_url" => self.database_url = value.into(),
+            "listen" => self.listen = value.into(),
+            "public_url" => self.public_url = Some(value.into()).filter(|v: &String| !v.is_empty()),
+            "data_dir" => self.data_dir = value.into(),
+            "processor_timeout_secs" => self.processor_timeout_secs = number(key, value)?,
+            "pool_size" => self.pool_size = number(key, value)?,
+            "worker_interval_secs" => self.worker_interval_secs = number(key, value)?,
+            "log" => self.log = value.into(),
+            _ => return Err(ConfigError::UnknownVariable(key.into())),
+        }
+        Ok(())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: &str| Err(ConfigError::Invalid { key: key.into(), message: message.into() });
+        if self.database_url.trim().is_empty() {
+            return invalid("database_url", "must not be empty");
+        }
+        if self.listen.parse::<SocketAddr>().is_err() {
+            return invalid("listen", "must be an address like 127.0.0.1:8080");
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return invalid("public_url", "must start with http:// or https://");
+        }
+        if !(1..=300).contains(&self.processor_timeout_secs) {
+            return invalid("processor_timeout_secs", "must be between 1 and 300");
+        }
+        if !(1..=128).contains(&self.pool_size) {
+            return invalid("pool_size", "must be between 1 and 128");
+        }
+        if !(1..=86_400).contains(&self.worker_interval_secs) {
+            return invalid("worker_interval_secs", "must be between 1 and 86400");
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
+            return invalid("log", "is not a valid log filter");
+        }
+        Ok(())
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen)).trim_end_matches('/').to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_and_overrides() {
+        let c = Config::load(None, env(&[("PATH", "/bin")])).unwrap();
+        assert_eq!(c.database_url, "./kassa-data/kassa.db");
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        let c = Config::load(None, env(&[("KASSA_LISTEN", "0.0.0.0:9000"), ("KASSA_POOL_SIZE", "4")])).unwrap();
+        assert_eq!((c.listen.as_str(), c.pool_size), ("0.0.0.0:9000", 4));
+    }
+
+    #[test]
+    fn wrong_settings_are_named() {
+        let e = Config::load(None, env(&[("KASSA_LISTN", "x")])).unwrap_err().to_string();
+        assert!(e.contains("KASSA_LISTN"), "{e}");
+        let e = Config::load(None, env(&[("KASSA_POOL_SIZE", "many")])).unwrap_err().to_string();
+        assert!(e.contains("KASSA_POOL_SIZE"), "{e}");
+        let e = Config::load(None, env(&[("KASSA_LISTEN", "localhost")])).unwrap_err().to_string();
+        assert!(e.contains("listen"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kassa.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:1\"\ndatabse_url = \"x\"\n").unwrap();
+        let e = Config::load(Some(&path), env(&[])).unwrap_err().to_string();
+        assert!(e.contains("databse_url"), "{e}");
+    }
+}

@@ -1,0 +1,69 @@
+use diesel::prelude::*;
+use time::PrimitiveDateTime;
+
+use super::{EnterpriseId, MerchantId};
+use crate::db::schema::{enterprises, merchants};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = enterprises)]
+pub struct Enterprise {
+    pub id: EnterpriseId,
+    pub name: String,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub type NewEnterprise = Enterprise;
+
+/// A shop (point of sale) with its Assist settings.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = merchants)]
+pub struct Merchant {
+    pub id: MerchantId,
+    pub enterprise_id: EnterpriseId,
+    /// The Assist `Merchant_ID`.
+    pub merchant_number: i64,
+    pub name: String,
+    pub secret_md5: String,
+    pub checkvalue_mode: String,
+    pub response_variant: String,
+    pub two_stage_allowed: bool,
+    pub test_mode: bool,
+    /// Comma-separated payment means the merchant accepts (`card`, `wallet`).
+    pub payment_means: String,
+    /// Comma-separated order currencies the merchant accepts.
+    pub currencies: String,
+    /// The currency authorizations are made in; orders in other currencies are converted.
+    pub payment_currency: String,
+    pub payment_timeout_secs: i64,
+    pub confirm_window_secs: i64,
+    pub url_return: Option<String>,
+    pub url_return_ok: Option<String>,
+    pub url_return_no: Option<String>,
+    pub notification_url: Option<String>,
+    pub active: bool,
+    pub created_at: PrimitiveDateTime,
+}
+
+pub type NewMerchant = Merchant;
+
+impl Merchant {
+    pub fn by_number(conn: &mut crate::db::AnyConnection, number: i64) -> QueryResult<Option<Merchant>> {
+        merchants::table
+            .filter(merchants::merchant_number.eq(number))
+            .select(Merchant::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    pub fn find(conn: &mut crate::db::AnyConnection, id: &MerchantId) -> QueryResult<Merchant> {
+        merchants::table.find(id).select(Merchant::as_select()).first(conn)
+    }
+
+    pub fn accepts_currency(&self, code: &str) -> bool {
+        self.currencies.split(',').any(|c| c.trim().eq_ignore_ascii_case(code))
+    }
+
+    pub fn accepts_means(&self, means: &str) -> bool {
+        self.payment_means.split(',').any(|m| m.trim() == means)
+    }
+}

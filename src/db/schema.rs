@@ -1,0 +1,194 @@
+//! The portable schema shared by SQLite and PostgreSQL. Written by hand: only the types
+//! `MultiConnection` supports (Text, BigInt, Integer, Bool, Timestamp) appear here.
+
+diesel::table! {
+    enterprises (id) {
+        id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    merchants (id) {
+        id -> Text,
+        enterprise_id -> Text,
+        merchant_number -> BigInt,
+        name -> Text,
+        secret_md5 -> Text,
+        checkvalue_mode -> Text,
+        response_variant -> Text,
+        two_stage_allowed -> Bool,
+        test_mode -> Bool,
+        payment_means -> Text,
+        currencies -> Text,
+        payment_currency -> Text,
+        payment_timeout_secs -> BigInt,
+        confirm_window_secs -> BigInt,
+        url_return -> Nullable<Text>,
+        url_return_ok -> Nullable<Text>,
+        url_return_no -> Nullable<Text>,
+        notification_url -> Nullable<Text>,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        enterprise_id -> Nullable<Text>,
+        login -> Text,
+        password_hash -> Text,
+        role -> Text,
+        webservices -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exchange_rates (id) {
+        id -> Text,
+        from_currency -> Text,
+        to_currency -> Text,
+        rate -> Text,
+        valid_from -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        merchant_id -> Text,
+        order_number -> Text,
+        billnumber -> Text,
+        state -> Text,
+        original_amount -> BigInt,
+        original_currency -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        rate -> Text,
+        delay -> Bool,
+        test_mode -> Bool,
+        comment -> Nullable<Text>,
+        language -> Text,
+        lastname -> Nullable<Text>,
+        firstname -> Nullable<Text>,
+        middlename -> Nullable<Text>,
+        email -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        address -> Nullable<Text>,
+        country -> Nullable<Text>,
+        city -> Nullable<Text>,
+        zip -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        url_return -> Nullable<Text>,
+        url_return_ok -> Nullable<Text>,
+        url_return_no -> Nullable<Text>,
+        payment_means -> Text,
+        card_brand -> Nullable<Text>,
+        authorized -> BigInt,
+        confirmed -> BigInt,
+        released -> BigInt,
+        voided -> BigInt,
+        refunded -> BigInt,
+        settled -> BigInt,
+        next_seq -> Integer,
+        expires_at -> Timestamp,
+        confirm_deadline -> Nullable<Timestamp>,
+        paid_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    operations (id) {
+        id -> Text,
+        order_id -> Text,
+        seq -> Integer,
+        kind -> Text,
+        state -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        response_code -> Nullable<Text>,
+        message -> Nullable<Text>,
+        approval_code -> Nullable<Text>,
+        card_mask -> Nullable<Text>,
+        card_brand -> Nullable<Text>,
+        cardholder -> Nullable<Text>,
+        card_expiry -> Nullable<Text>,
+        client_ip -> Nullable<Text>,
+        cancel_reason -> Nullable<Integer>,
+        external_refund_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    settlement_batches (id) {
+        id -> Text,
+        currency -> Text,
+        state -> Text,
+        item_count -> Integer,
+        total -> BigInt,
+        accepted_total -> BigInt,
+        rejected_count -> Integer,
+        processor_ref -> Nullable<Text>,
+        created_at -> Timestamp,
+        acknowledged_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    transactions (id) {
+        id -> Text,
+        order_id -> Text,
+        operation_id -> Text,
+        kind -> Text,
+        state -> Text,
+        amount -> BigInt,
+        currency -> Text,
+        parent_id -> Nullable<Text>,
+        processor_ref -> Nullable<Text>,
+        response_code -> Nullable<Text>,
+        batch_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        topic -> Text,
+        merchant_id -> Text,
+        order_id -> Nullable<Text>,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        available_at -> Timestamp,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(merchants -> enterprises (enterprise_id));
+diesel::joinable!(orders -> merchants (merchant_id));
+diesel::joinable!(operations -> orders (order_id));
+diesel::joinable!(transactions -> operations (operation_id));
+diesel::joinable!(outbox -> merchants (merchant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    enterprises,
+    merchants,
+    users,
+    exchange_rates,
+    orders,
+    operations,
+    settlement_batches,
+    transactions,
+    outbox,
+);

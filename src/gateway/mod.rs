@@ -1,0 +1,77 @@
+//! The use cases, one file each. They are the only code that changes orders; pages, web
+//! services and the worker call them.
+
+mod cancel;
+mod confirm;
+mod create_order;
+mod error;
+mod expire;
+mod pay;
+mod settle;
+pub mod setup;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use cancel::{CancelOutcome, CancelRequest};
+pub use confirm::ConfirmOutcome;
+pub use create_order::OrderRequest;
+pub use error::GatewayError;
+pub use pay::{PayOutcome, PayRequest};
+pub use settle::SettleReport;
+
+use crate::db::Store;
+use crate::db::models::{Merchant, MerchantId, Order};
+use crate::processing::Processor;
+
+/// Everything a use case needs: the database and the processing center.
+#[derive(Clone)]
+pub struct Gateway {
+    pub store: Store,
+    pub processor: Arc<dyn Processor>,
+    /// How long Kassa waits for the processing center before it gives up and reverses.
+    pub processor_timeout: Duration,
+}
+
+impl Gateway {
+    pub fn new(store: Store, processor: Arc<dyn Processor>, processor_timeout: Duration) -> Gateway {
+        Gateway { store, processor, processor_timeout }
+    }
+
+    /// An order of one merchant by its billnumber (the plain one or `billnumber.N`).
+    pub async fn order(&self, merchant: &MerchantId, billnumber: &str) -> Result<Order, GatewayError> {
+        let merchant = merchant.clone();
+        let billnumber = billnumber.split('.').next().unwrap_or_default().to_owned();
+        self.store
+            .read(move |c| Order::by_billnumber(c, &merchant, &billnumber)?.ok_or(GatewayError::OrderNotFound))
+            .await
+    }
+
+    pub async fn merchant_by_number(&self, number: i64) -> Result<Merchant, GatewayError> {
+        self.store.read(move |c| Merchant::by_number(c, number)?.ok_or(GatewayError::UnknownMerchant)).await
+    }
+
+    async fn with_timeout<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, crate::processing::ProcessorError>>,
+    ) -> Option<Result<T, crate::processing::ProcessorError>> {
+        tokio::time::timeout(self.processor_timeout, call).await.ok()
+    }
+}
+
+/// The notification a payment result causes, for the worker to deliver (Assist sends one only
+/// for payments, not for confirmations, cancels or timeouts).
+fn payment_notification(
+    conn: &mut crate::db::AnyConnection,
+    merchant: &Merchant,
+    order: &Order,
+    operation: &crate::db::models::OperationId,
+    now: time::PrimitiveDateTime,
+) -> diesel::QueryResult<()> {
+    if merchant.notification_url.is_none() {
+        return Ok(());
+    }
+    let payload = serde_json::json!({ "order_id": order.id, "operation_id": operation });
+    crate::db::models::NewOutboxMessage::new("assist.notification", &merchant.id, Some(&order.id), &payload, now)
+        .insert(conn)
+}

@@ -1,0 +1,109 @@
+//! Set-up: enterprises, merchants and users, and the demo data of `kassa demo`.
+
+use diesel::prelude::*;
+
+use super::GatewayError;
+use crate::assist::checkvalue::md5_hex;
+use crate::db::models::{Enterprise, EnterpriseId, Merchant, MerchantId, NewUser, User, UserId};
+use crate::db::schema::{enterprises, merchants, users};
+use crate::db::{self, AnyConnection, Store};
+
+pub const DEMO_MERCHANT_NUMBER: i64 = 679471;
+pub const DEMO_SECRET: &str = "demo-secret-word";
+pub const DEMO_MANAGER: (&str, &str) = ("demo_manager", "demo-password-2026");
+pub const DEMO_ADMIN: (&str, &str) = ("admin", "admin-password-2026");
+
+/// The demo enterprise, merchant and users; created once, found again afterwards.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub merchant: Merchant,
+    pub secret: &'static str,
+    pub users: Vec<(&'static str, &'static str)>,
+}
+
+/// An argon2id hash (OWASP parameters: m=19 MiB, t=2, p=1), as a PHC string.
+pub fn hash_password(password: &str) -> Result<String, GatewayError> {
+    use argon2::{Argon2, PasswordHasher};
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| GatewayError::invalid("password", e.to_string()))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::{Argon2, PasswordVerifier, password_hash::phc::PasswordHash};
+    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A test-mode merchant with Kassa's defaults: card payments in RUB, USD and EUR, two-stage
+/// allowed, check values off, 20 minutes to pay, 4 days to confirm.
+pub fn new_merchant(enterprise: &EnterpriseId, number: i64, name: &str, secret: &str) -> Merchant {
+    Merchant {
+        id: MerchantId::new(),
+        enterprise_id: enterprise.clone(),
+        merchant_number: number,
+        name: name.into(),
+        secret_md5: md5_hex(secret),
+        checkvalue_mode: "off".into(),
+        response_variant: "B".into(),
+        two_stage_allowed: true,
+        test_mode: true,
+        payment_means: "card".into(),
+        currencies: "RUB,USD,EUR".into(),
+        payment_currency: "RUB".into(),
+        payment_timeout_secs: 20 * 60,
+        confirm_window_secs: 4 * 24 * 3600,
+        url_return: None,
+        url_return_ok: None,
+        url_return_no: None,
+        notification_url: None,
+        active: true,
+        created_at: db::now(),
+    }
+}
+
+fn ensure_user(
+    c: &mut AnyConnection,
+    enterprise: Option<&EnterpriseId>,
+    (login, hash): (&str, &str),
+    role: &str,
+) -> Result<(), GatewayError> {
+    if User::by_login(c, login)?.is_none() {
+        let user = NewUser {
+            id: UserId::new(),
+            enterprise_id: enterprise.cloned(),
+            login: login.into(),
+            password_hash: hash.into(),
+            role: role.into(),
+            webservices: role == "merchant",
+            active: true,
+            created_at: db::now(),
+        };
+        diesel::insert_into(users::table).values(&user).execute(c)?;
+    }
+    Ok(())
+}
+
+/// Creates the demo data if it is missing (idempotent).
+pub async fn demo(store: &Store) -> Result<Demo, GatewayError> {
+    let manager_hash =
+        tokio::task::spawn_blocking(|| hash_password(DEMO_MANAGER.1)).await.map_err(|_| db::StoreError::Panicked)??;
+    let admin_hash =
+        tokio::task::spawn_blocking(|| hash_password(DEMO_ADMIN.1)).await.map_err(|_| db::StoreError::Panicked)??;
+    let merchant = store
+        .write(move |c| {
+            if let Some(m) = Merchant::by_number(c, DEMO_MERCHANT_NUMBER)? {
+                return Ok(m);
+            }
+            let enterprise =
+                Enterprise { id: EnterpriseId::new(), name: "Demo Enterprise".into(), created_at: db::now() };
+            diesel::insert_into(enterprises::table).values(&enterprise).execute(c)?;
+            let merchant = new_merchant(&enterprise.id, DEMO_MERCHANT_NUMBER, "Demo Shop (test)", DEMO_SECRET);
+            diesel::insert_into(merchants::table).values(&merchant).execute(c)?;
+            ensure_user(c, Some(&enterprise.id), (DEMO_MANAGER.0, &manager_hash), "merchant")?;
+            ensure_user(c, None, (DEMO_ADMIN.0, &admin_hash), "admin")?;
+            Ok::<_, GatewayError>(merchant)
+        })
+        .await?;
+    Ok(Demo { merchant, secret: DEMO_SECRET, users: vec![DEMO_MANAGER, DEMO_ADMIN] })
+}

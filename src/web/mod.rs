@@ -1,0 +1,37 @@
+//! The web layer. This foundation serves the front page and a health check; the checkout,
+//! the merchant account, the admin area and the web services build on it.
+
+mod headers;
+
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::startup::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::scope("").wrap(headers::security_headers()).service(index).service(health));
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "index.html")]
+struct IndexPage {
+    public_url: String,
+}
+
+#[get("/")]
+async fn index(state: web::Data<AppState>) -> IndexPage {
+    IndexPage { public_url: state.config.public_url() }
+}
+
+/// Liveness and readiness: answers 200 only when the database answers.
+#[get("/health")]
+async fn health(state: web::Data<AppState>) -> HttpResponse {
+    use diesel::RunQueryDsl;
+    let store = state.gateway.store.clone();
+    let backend = format!("{:?}", store.backend()).to_lowercase();
+    let ok =
+        store.read(|c| diesel::sql_query("SELECT 1").execute(c).map_err(crate::db::StoreError::from)).await.is_ok();
+    let body = serde_json::json!({ "status": if ok { "ok" } else { "unavailable" }, "database": backend });
+    if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
