@@ -70,18 +70,27 @@ impl Config {
             }
             None => Config::default(),
         };
+        let mut from_env = Vec::new();
         for (name, value) in env {
             let Some(key) = name.strip_prefix("KASSA_") else { continue };
             if NOT_SETTINGS.contains(&name.as_str()) || name.starts_with("KASSA_TEST_") {
                 continue;
             }
-            config.set(&key.to_ascii_lowercase(), &value).map_err(|e| match e {
+            let key = key.to_ascii_lowercase();
+            config.set(&key, &value).map_err(|e| match e {
                 ConfigError::UnknownVariable(_) => ConfigError::UnknownVariable(name.clone()),
                 ConfigError::Invalid { message, .. } => ConfigError::Invalid { key: name.clone(), message },
                 other => other,
             })?;
+            from_env.push(key);
         }
-        config.validate()?;
+        config.validate().map_err(|e| match e {
+            // Name the variable the value came from, so the operator knows what to fix.
+            ConfigError::Invalid { key, message } if from_env.contains(&key) => {
+                ConfigError::Invalid { key: format!("KASSA_{}", key.to_ascii_uppercase()), message }
+            }
+            other => other,
+        })?;
         Ok(config)
     }
 

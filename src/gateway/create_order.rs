@@ -155,10 +155,10 @@ fn validate(req: &OrderRequest, merchant: &Merchant) -> Result<Validated, Gatewa
     ];
     let asked =
         [("card", flag(&req.card_payment, "CardPayment")?), ("wallet", flag(&req.wallet_payment, "WalletPayment")?)];
-    if asked.iter().all(|(_, f)| *f == Some(false)) {
+    let any_asked = asked.iter().any(|(_, f)| f.is_some());
+    if any_asked && asked.iter().all(|(_, f)| *f != Some(true)) {
         return Err(GatewayError::invalid("CardPayment", "at least one payment means must be allowed"));
     }
-    let any_asked = asked.iter().any(|(_, f)| f.is_some());
     let means: Vec<&str> = asked
         .iter()
         .filter(|(m, f)| merchant.accepts_means(m) && (!any_asked || *f == Some(true)))
