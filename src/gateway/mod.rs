@@ -7,6 +7,7 @@ mod create_order;
 mod error;
 mod expire;
 mod pay;
+mod recover;
 mod settle;
 pub mod setup;
 
@@ -18,6 +19,7 @@ pub use confirm::ConfirmOutcome;
 pub use create_order::OrderRequest;
 pub use error::GatewayError;
 pub use pay::{PayOutcome, PayRequest};
+pub use recover::RecoverReport;
 pub use settle::SettleReport;
 
 use crate::db::Store;

@@ -83,7 +83,7 @@ impl Gateway {
             if !ready {
                 continue;
             }
-            let authorization = refund.parent_id.clone().unwrap_or_default();
+            let Some(authorization) = refund.parent_id.clone() else { continue };
             let answer = self.send_refund(&refund, &authorization).await;
             sent += 1;
             self.store.write(move |c| record_refund(c, &refund, answer, db::now())).await?;
@@ -228,7 +228,7 @@ fn release_waiting(
 }
 
 /// Records the answer to a refund sent outside the cancel that created it.
-fn record_refund(
+pub(super) fn record_refund(
     c: &mut AnyConnection,
     refund: &Transaction,
     answer: Option<ReturnAnswer>,

@@ -1,4 +1,5 @@
-//! Background jobs: expiry of unpaid orders and settlement, run on a fixed interval.
+//! Background jobs: recovery of unanswered transactions, expiry of unpaid orders and
+//! settlement, run on a fixed interval.
 
 use std::time::Duration;
 
@@ -16,6 +17,12 @@ pub async fn run(gateway: Gateway, interval: Duration) {
 }
 
 pub async fn run_once(gateway: &Gateway) {
+    // Anything `sent` for twice the processor timeout lost its answer.
+    match gateway.recover(gateway.processor_timeout * 2).await {
+        Ok(r) if r == Default::default() => {}
+        Ok(r) => tracing::info!(?r, "recovered transactions"),
+        Err(e) => tracing::error!(error = %e, "recovery failed"),
+    }
     match gateway.expire().await {
         Ok(0) => {}
         Ok(n) => tracing::info!(orders = n, "expired unpaid orders"),
