@@ -26,6 +26,46 @@ pub struct Config {
     pub worker_interval_secs: u64,
     /// Log filter, e.g. `info` or `kassa=debug`.
     pub log: String,
+    /// Seconds between settlement runs (the processing center's cut-off schedule).
+    pub settlement_interval_secs: u64,
+    /// Seconds to wait before each retry of an unanswered Assist notification; one more attempt
+    /// than there are entries (default: 8 attempts over 3 h 51 min).
+    pub notify_retry_schedule: String,
+    /// Timeout of each outbound request (notifications, webhooks).
+    pub outbound_timeout_secs: u64,
+    /// Let notifications and webhooks reach loopback and private addresses (tests, closed
+    /// networks). Off by default, so a merchant cannot make Kassa probe its own network.
+    pub outbound_allow_internal: bool,
+    /// `file` (each mail an .eml file in `<data_dir>/mail`) or `smtp`.
+    pub mail_transport: MailTransport,
+    pub mail_from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_tls: SmtpTls,
+    pub smtp_user: Option<String>,
+    pub smtp_password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+/// Parses a lower-case enum value the way the TOML file spells it.
+fn choice<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T, ConfigError> {
+    T::deserialize(serde::de::value::StrDeserializer::<serde::de::value::Error>::new(value.trim()))
+        .map_err(|e| ConfigError::Invalid { key: key.into(), message: e.to_string() })
 }
 
 impl Default for Config {
@@ -39,6 +79,17 @@ impl Default for Config {
             pool_size: 8,
             worker_interval_secs: 60,
             log: "info".into(),
+            settlement_interval_secs: 3600,
+            notify_retry_schedule: "60,300,900,1800,3600,3600,3600".into(),
+            outbound_timeout_secs: 10,
+            outbound_allow_internal: false,
+            mail_transport: MailTransport::File,
+            mail_from: "Kassa <kassa@localhost>".into(),
+            smtp_host: "localhost".into(),
+            smtp_port: 587,
+            smtp_tls: SmtpTls::Starttls,
+            smtp_user: None,
+            smtp_password: None,
         }
     }
 }
@@ -110,6 +161,23 @@ impl Config {
             "pool_size" => self.pool_size = number(key, value)?,
             "worker_interval_secs" => self.worker_interval_secs = number(key, value)?,
             "log" => self.log = value.into(),
+            "settlement_interval_secs" => self.settlement_interval_secs = number(key, value)?,
+            "notify_retry_schedule" => self.notify_retry_schedule = value.into(),
+            "outbound_timeout_secs" => self.outbound_timeout_secs = number(key, value)?,
+            "outbound_allow_internal" => {
+                self.outbound_allow_internal = match value.trim() {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => return Err(ConfigError::Invalid { key: key.into(), message: "must be true or false".into() }),
+                }
+            }
+            "mail_transport" => self.mail_transport = choice(key, value)?,
+            "mail_from" => self.mail_from = value.into(),
+            "smtp_host" => self.smtp_host = value.into(),
+            "smtp_port" => self.smtp_port = number(key, value)?,
+            "smtp_tls" => self.smtp_tls = choice(key, value)?,
+            "smtp_user" => self.smtp_user = Some(value.into()).filter(|v: &String| !v.is_empty()),
+            "smtp_password" => self.smtp_password = Some(value.into()).filter(|v: &String| !v.is_empty()),
             _ => return Err(ConfigError::UnknownVariable(key.into())),
         }
         Ok(())
@@ -137,10 +205,34 @@ impl Config {
         if !(1..=86_400).contains(&self.worker_interval_secs) {
             return invalid("worker_interval_secs", "must be between 1 and 86400");
         }
+        if !(60..=7 * 86_400).contains(&self.settlement_interval_secs) {
+            return invalid("settlement_interval_secs", "must be between 60 and 604800");
+        }
+        if self.retry_schedule().is_none() {
+            return invalid("notify_retry_schedule", "must be comma-separated seconds, each between 1 and 86400");
+        }
+        if !(1..=120).contains(&self.outbound_timeout_secs) {
+            return invalid("outbound_timeout_secs", "must be between 1 and 120");
+        }
+        if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
+            return invalid("mail_from", "must be an address like Kassa <kassa@example.com>");
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log).is_err() {
             return invalid("log", "is not a valid log filter");
         }
         Ok(())
+    }
+
+    /// The waits before each notification retry.
+    pub fn retry_schedule(&self) -> Option<Vec<std::time::Duration>> {
+        let waits: Option<Vec<u64>> = self
+            .notify_retry_schedule
+            .split(',')
+            .map(|s| s.trim().parse().ok().filter(|v| (1..=86_400).contains(v)))
+            .collect();
+        waits
+            .filter(|w| !w.is_empty() && w.len() < 50)
+            .map(|w| w.into_iter().map(std::time::Duration::from_secs).collect())
     }
 
     pub fn public_url(&self) -> String {
@@ -171,8 +263,12 @@ mod tests {
         assert!(e.contains("KASSA_LISTN"), "{e}");
         let e = Config::load(None, env(&[("KASSA_POOL_SIZE", "many")])).unwrap_err().to_string();
         assert!(e.contains("KASSA_POOL_SIZE"), "{e}");
+        let e = Config::load(None, env(&[("KASSA_SMTP_TLS", "ssl")])).unwrap_err().to_string();
+        assert!(e.contains("KASSA_SMTP_TLS"), "{e}");
+        let e = Config::load(None, env(&[("KASSA_NOTIFY_RETRY_SCHEDULE", "60,x")])).unwrap_err().to_string();
+        assert!(e.contains("KASSA_NOTIFY_RETRY_SCHEDULE"), "{e}");
         let e = Config::load(None, env(&[("KASSA_LISTEN", "localhost")])).unwrap_err().to_string();
-        assert!(e.contains("listen"), "{e}");
+        assert!(e.contains("KASSA_LISTEN"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kassa.toml");
         std::fs::write(&path, "listen = \"127.0.0.1:1\"\ndatabse_url = \"x\"\n").unwrap();

@@ -1,5 +1,4 @@
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use kassa::config::Config;
@@ -21,8 +20,8 @@ struct Cli {
 enum Command {
     /// Run the web server and the background jobs (the default).
     Serve,
-    /// Run only the background jobs (expiry, settlement), e.g. beside several web processes on
-    /// PostgreSQL.
+    /// Run only the background jobs (notifications, webhooks, e-mail, settlement, expiry,
+    /// recovery), e.g. beside several web processes on PostgreSQL.
     Worker,
     /// Apply pending database migrations and exit.
     Migrate,
@@ -52,7 +51,6 @@ async fn main() {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let gateway = open_gateway(&config)?;
-    let interval = Duration::from_secs(config.worker_interval_secs);
     match command {
         Command::Migrate => {
             println!("migrations applied to {:?}", gateway.store.backend());
@@ -63,10 +61,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Worker => {
-            kassa::worker::run(gateway, interval).await;
+            kassa::worker::Worker::new(gateway, config)?.run().await;
             Ok(())
         }
-        Command::Serve => serve(config, gateway, interval).await,
+        Command::Serve => serve(config, gateway).await,
         Command::Demo => {
             let demo = setup::demo(&gateway.store).await?;
             println!("url: {}", config.public_url());
@@ -76,14 +74,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 println!("login: {login}");
                 println!("password: {password}");
             }
-            serve(config, gateway, interval).await
+            serve(config, gateway).await
         }
     }
 }
 
-async fn serve(config: Config, gateway: kassa::gateway::Gateway, interval: Duration) -> anyhow::Result<()> {
-    let app = Application::build(config, gateway.clone())?;
-    tokio::spawn(kassa::worker::run(gateway, interval));
+async fn serve(config: Config, gateway: kassa::gateway::Gateway) -> anyhow::Result<()> {
+    kassa::worker::spawn(gateway.clone(), config.clone())?;
+    let app = Application::build(config, gateway)?;
     app.run_until_stopped().await?;
     Ok(())
 }

@@ -259,6 +259,11 @@ pub fn now() -> PrimitiveDateTime {
     PrimitiveDateTime::new(t.date(), t.time())
 }
 
+/// `2026-12-03T16:07:54.123456Z`, for JSON.
+pub fn iso8601(t: PrimitiveDateTime) -> String {
+    t.assume_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
 /// A new random id (UUID v4, as text: the multi-backend connection has no UUID type).
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()

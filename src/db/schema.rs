@@ -31,6 +31,10 @@ diesel::table! {
         notification_url -> Nullable<Text>,
         active -> Bool,
         created_at -> Timestamp,
+        webhook_url -> Nullable<Text>,
+        webhook_secrets -> Nullable<Text>,
+        tech_email -> Nullable<Text>,
+        deadline_policy -> Text,
     }
 }
 
@@ -172,6 +176,31 @@ diesel::table! {
         available_at -> Timestamp,
         created_at -> Timestamp,
         delivered_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        locked_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> Text,
+        outbox_id -> Text,
+        attempt -> Integer,
+        status -> Nullable<Integer>,
+        outcome -> Text,
+        detail -> Nullable<Text>,
+        started_at -> Timestamp,
+        duration_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        lease_until -> Timestamp,
+        last_run_at -> Nullable<Timestamp>,
     }
 }
 
@@ -180,6 +209,7 @@ diesel::joinable!(orders -> merchants (merchant_id));
 diesel::joinable!(operations -> orders (order_id));
 diesel::joinable!(transactions -> operations (operation_id));
 diesel::joinable!(outbox -> merchants (merchant_id));
+diesel::joinable!(delivery_attempts -> outbox (outbox_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     enterprises,
@@ -191,4 +221,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     settlement_batches,
     transactions,
     outbox,
+    delivery_attempts,
+    job_leases,
 );

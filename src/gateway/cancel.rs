@@ -3,10 +3,11 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use super::events::{self, Event};
 use super::{Gateway, GatewayError};
 use crate::assist::codes;
 use crate::card::Brand;
-use crate::db::models::{NewOperation, Operation, OperationId, Order, OrderId, Transaction, TransactionId};
+use crate::db::models::{Merchant, NewOperation, Operation, OperationId, Order, OrderId, Transaction, TransactionId};
 use crate::db::schema::{operations, transactions};
 use crate::db::{self, AnyConnection};
 use crate::domain::{
@@ -325,12 +326,27 @@ fn finish(
         // Still in process: the worker resolves unanswered calls and sends waiting refunds.
         (None, true) => {}
     }
-    Ok(CancelOutcome {
-        order: Order::find(c, order_id)?,
-        operation: Operation::find(c, &reserved.operation)?,
-        plan,
-        repeated: false,
-    })
+    let (order, operation) = (Order::find(c, order_id)?, Operation::find(c, &reserved.operation)?);
+    announce_cancel(c, &order, &operation, now)?;
+    Ok(CancelOutcome { order, operation, plan, repeated: false })
+}
+
+/// Announces a cancel once it is final (success or declined); one still in process is
+/// announced when it finishes.
+pub(crate) fn announce_cancel(
+    c: &mut AnyConnection,
+    order: &Order,
+    operation: &Operation,
+    now: PrimitiveDateTime,
+) -> Result<(), GatewayError> {
+    let event = match operation.state() {
+        OperationState::Success => Event::PaymentCanceled,
+        OperationState::Declined => Event::CancelDeclined,
+        OperationState::InProcess => return Ok(()),
+    };
+    let merchant = Merchant::find(c, &order.merchant_id)?;
+    events::emit(c, &merchant, order, event, Some(operation), now)?;
+    Ok(())
 }
 
 /// Writes corrected totals and the state that follows from them.

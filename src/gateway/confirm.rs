@@ -3,9 +3,10 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use super::events::{self, Event};
 use super::{Gateway, GatewayError};
 use crate::assist::codes;
-use crate::db::models::{NewOperation, Operation, OperationId, Order, OrderId, Transaction};
+use crate::db::models::{Merchant, NewOperation, Operation, OperationId, Order, OrderId, Transaction};
 use crate::db::schema::operations;
 use crate::db::{self, AnyConnection};
 use crate::domain::{OperationKind, OperationState, OrderState, TransactionKind, TransactionState, plan_confirm};
@@ -24,7 +25,14 @@ impl Gateway {
     /// first confirmation and changes nothing.
     pub async fn confirm(&self, order: &OrderId, amount: Option<i64>) -> Result<ConfirmOutcome, GatewayError> {
         let order = order.clone();
-        self.store.write(move |c| confirm(c, &order, amount, db::now())).await
+        self.store.write(move |c| confirm(c, &order, amount, true, db::now())).await
+    }
+
+    /// Confirms a `Delayed` order in full at its deadline, for merchants whose deadline policy
+    /// is to confirm rather than reverse.
+    pub async fn confirm_after_deadline(&self, order: &OrderId) -> Result<ConfirmOutcome, GatewayError> {
+        let order = order.clone();
+        self.store.write(move |c| confirm(c, &order, None, false, db::now())).await
     }
 }
 
@@ -32,6 +40,7 @@ fn confirm(
     c: &mut AnyConnection,
     order_id: &OrderId,
     amount: Option<i64>,
+    enforce_deadline: bool,
     now: PrimitiveDateTime,
 ) -> Result<ConfirmOutcome, GatewayError> {
     let order = Order::lock(c, order_id)?;
@@ -44,7 +53,7 @@ fn confirm(
         }
         return Ok(ConfirmOutcome { order, operation: done.clone(), repeated: true });
     }
-    if order.confirm_deadline.is_some_and(|deadline| now > deadline) {
+    if enforce_deadline && order.confirm_deadline.is_some_and(|deadline| now > deadline) {
         return Err(GatewayError::ConfirmDeadlinePassed);
     }
     let money = plan_confirm(&order.money(), order.state(), order.delay, amount)?;
@@ -90,5 +99,8 @@ fn confirm(
     if !Order::transition(c, order_id, OrderState::Delayed, money.paid_state(), &money, now)? {
         return Err(GatewayError::WrongState(order.state()));
     }
-    Ok(ConfirmOutcome { order: Order::find(c, order_id)?, operation, repeated: false })
+    let order = Order::find(c, order_id)?;
+    let merchant = Merchant::find(c, &order.merchant_id)?;
+    events::emit(c, &merchant, &order, Event::PaymentConfirmed, Some(&operation), now)?;
+    Ok(ConfirmOutcome { order, operation, repeated: false })
 }

@@ -3,9 +3,10 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use super::events::{self, Event};
 use super::{Gateway, GatewayError};
 use crate::assist::codes;
-use crate::db::models::{Order, Transaction};
+use crate::db::models::{Merchant, Order, Transaction};
 use crate::db::schema::orders;
 use crate::db::{self, AnyConnection};
 use crate::domain::{OperationState, OrderState, TransactionKind, TransactionState};
@@ -71,6 +72,8 @@ fn expire_some(c: &mut AnyConnection, now: PrimitiveDateTime) -> Result<(usize, 
         }
         if Order::transition(c, id, OrderState::InProcess, OrderState::Timeout, &order.money(), now)? {
             expired += 1;
+            let (order, merchant) = (Order::find(c, id)?, Merchant::find(c, &order.merchant_id)?);
+            events::emit(c, &merchant, &order, Event::OrderTimeout, None, now)?;
         }
     }
     // Orders skipped above stay due; stop when a round changes nothing to avoid spinning.

@@ -5,6 +5,7 @@ mod cancel;
 mod confirm;
 mod create_order;
 mod error;
+pub mod events;
 mod expire;
 mod pay;
 mod recover;
@@ -59,21 +60,4 @@ impl Gateway {
     ) -> Option<Result<T, crate::processing::ProcessorError>> {
         tokio::time::timeout(self.processor_timeout, call).await.ok()
     }
-}
-
-/// The notification a payment result causes, for the worker to deliver (Assist sends one only
-/// for payments, not for confirmations, cancels or timeouts).
-fn payment_notification(
-    conn: &mut crate::db::AnyConnection,
-    merchant: &Merchant,
-    order: &Order,
-    operation: &crate::db::models::OperationId,
-    now: time::PrimitiveDateTime,
-) -> diesel::QueryResult<()> {
-    if merchant.notification_url.is_none() {
-        return Ok(());
-    }
-    let payload = serde_json::json!({ "order_id": order.id, "operation_id": operation });
-    crate::db::models::NewOutboxMessage::new("assist.notification", &merchant.id, Some(&order.id), &payload, now)
-        .insert(conn)
 }

@@ -4,7 +4,8 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use super::{Gateway, GatewayError, payment_notification};
+use super::events::{self, Event};
+use super::{Gateway, GatewayError};
 use crate::assist::codes;
 use crate::card::Card;
 use crate::db::models::{Merchant, NewOperation, Operation, OperationId, Order, OrderId, Transaction, TransactionId};
@@ -291,7 +292,9 @@ fn apply_answer(
         }
     }
     let order = Order::find(c, order_id)?;
-    payment_notification(c, &merchant, &order, operation, now)?;
+    let event = if order.state().is_paid() { Event::PaymentApproved } else { Event::PaymentDeclined };
+    let operation = Operation::find(c, operation)?;
+    events::emit(c, &merchant, &order, event, Some(&operation), now)?;
     Ok(None)
 }
 
@@ -313,7 +316,8 @@ fn give_up(
     Order::transition(c, order_id, OrderState::InProcess, OrderState::Declined, &order.money(), now)?;
     let merchant = Merchant::find(c, &order.merchant_id)?;
     let declined = Order::find(c, order_id)?;
-    payment_notification(c, &merchant, &declined, operation, now)?;
+    let declined_op = Operation::find(c, operation)?;
+    events::emit(c, &merchant, &declined, Event::PaymentDeclined, Some(&declined_op), now)?;
     let reversal = Transaction::new(
         order_id,
         operation,

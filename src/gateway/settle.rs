@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
+use super::events::{self, Event};
 use super::{Gateway, GatewayError};
 use crate::assist::codes;
-use crate::db::models::{BatchId, Operation, Order, SettlementBatch, Transaction};
+use crate::db::models::{BatchId, Merchant, Operation, Order, SettlementBatch, Transaction};
 use crate::db::schema::{orders, settlement_batches, transactions};
 use crate::db::{self, AnyConnection};
 use crate::domain::{OperationState, TransactionKind, TransactionState};
@@ -192,6 +193,11 @@ fn apply_ack(
             tracing::error!(transaction = %t.id, order = %t.order_id, "settlement item rejected by the processing center");
             rejected += 1;
         }
+        let order = Order::find(c, &t.order_id)?;
+        let merchant = Merchant::find(c, &order.merchant_id)?;
+        let event = if ok { Event::PaymentSettled } else { Event::SettlementRejected };
+        let operation = Operation::find(c, &t.operation_id)?;
+        events::emit(c, &merchant, &order, event, Some(&operation), now)?;
     }
     diesel::update(settlement_batches::table.find(batch).filter(settlement_batches::state.eq("sent")))
         .set((
@@ -287,5 +293,7 @@ pub(super) fn record_refund(
             )?;
         }
     }
-    Ok(())
+    let order = Order::find(c, &refund.order_id)?;
+    let operation = Operation::find(c, &refund.operation_id)?;
+    super::cancel::announce_cancel(c, &order, &operation, now)
 }

@@ -59,6 +59,10 @@ pub fn new_merchant(enterprise: &EnterpriseId, number: i64, name: &str, secret: 
         notification_url: None,
         active: true,
         created_at: db::now(),
+        webhook_url: None,
+        webhook_secrets: None,
+        tech_email: None,
+        deadline_policy: "reverse".into(),
     }
 }
 

@@ -69,10 +69,30 @@ impl Default for SimulatorOptions {
 /// One journal line; replayed in order at start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 enum Entry {
-    Authorization { transaction_id: String, reference: String, behaviour: Behaviour, brand: String, outcome: Outcome },
-    Challenge { reference: String, outcome: Outcome },
-    Return { transaction_id: String, reference: String, approved: bool },
-    Batch { batch_id: String, reference: String, rejected: Vec<String> },
+    Authorization {
+        transaction_id: String,
+        reference: String,
+        behaviour: Behaviour,
+        brand: String,
+        outcome: Outcome,
+    },
+    Challenge {
+        reference: String,
+        outcome: Outcome,
+    },
+    Return {
+        transaction_id: String,
+        reference: String,
+        approved: bool,
+    },
+    /// `items` lets an audit see that no transaction was ever settled twice.
+    Batch {
+        batch_id: String,
+        reference: String,
+        rejected: Vec<String>,
+        #[serde(default)]
+        items: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +141,7 @@ impl State {
                 };
                 self.returns.insert(transaction_id.clone(), answer);
             }
-            Entry::Batch { batch_id, reference, rejected } => {
+            Entry::Batch { batch_id, reference, rejected, .. } => {
                 self.batches
                     .insert(batch_id.clone(), BatchAck { reference: reference.clone(), rejected: rejected.clone() });
             }
@@ -312,7 +332,8 @@ impl Processor for Simulator {
             })
             .map(|item| item.transaction_id.clone())
             .collect();
-        state.record(Entry::Batch { batch_id: batch.batch_id.clone(), reference: new_reference(), rejected })?;
+        let items = batch.items.iter().map(|i| i.transaction_id.clone()).collect();
+        state.record(Entry::Batch { batch_id: batch.batch_id.clone(), reference: new_reference(), rejected, items })?;
         Ok(state.batches[&batch.batch_id].clone())
     }
 

@@ -42,6 +42,13 @@ pub struct Merchant {
     pub notification_url: Option<String>,
     pub active: bool,
     pub created_at: PrimitiveDateTime,
+    /// JSON webhooks for every event go here, signed with `webhook_secrets`.
+    pub webhook_url: Option<String>,
+    pub webhook_secrets: Option<String>,
+    /// Told when notifications keep failing.
+    pub tech_email: Option<String>,
+    /// `reverse` (default) or `confirm`: what happens to a Delayed order at its deadline.
+    pub deadline_policy: String,
 }
 
 pub type NewMerchant = Merchant;

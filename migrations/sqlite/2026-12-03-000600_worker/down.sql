@@ -1,0 +1,10 @@
+DROP TABLE job_leases;
+DROP TABLE delivery_attempts;
+DROP INDEX outbox_order;
+ALTER TABLE merchants DROP COLUMN deadline_policy;
+ALTER TABLE merchants DROP COLUMN tech_email;
+ALTER TABLE merchants DROP COLUMN webhook_secrets;
+ALTER TABLE merchants DROP COLUMN webhook_url;
+ALTER TABLE outbox DROP COLUMN last_error;
+ALTER TABLE outbox DROP COLUMN locked_by;
+ALTER TABLE outbox DROP COLUMN lease_until;
