@@ -30,6 +30,18 @@ enum Command {
     Demo,
     /// Run one settlement now (send batches, apply acknowledgements) and print the result.
     Settle,
+    /// Print the settlement report of a day (UTC) as CSV: every item, or totals per currency.
+    SettlementReport {
+        /// The day, `YYYY-MM-DD`; today when omitted.
+        #[arg(long)]
+        date: Option<String>,
+        /// Only this merchant's orders (its Assist `Merchant_ID`).
+        #[arg(long)]
+        merchant: Option<i64>,
+        /// Totals per currency instead of items.
+        #[arg(long)]
+        totals: bool,
+    },
 }
 
 #[tokio::main]
@@ -58,6 +70,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Settle => {
             println!("{:?}", gateway.settle().await?);
+            Ok(())
+        }
+        Command::SettlementReport { date, merchant, totals } => {
+            let format = time::macros::format_description!("[year]-[month]-[day]");
+            let day = match date {
+                Some(d) => time::Date::parse(&d, &format).map_err(|e| anyhow::anyhow!("--date {d}: {e}"))?,
+                None => time::OffsetDateTime::now_utc().date(),
+            };
+            let merchant = match merchant {
+                Some(n) => Some(gateway.merchant_by_number(n).await?.id),
+                None => None,
+            };
+            let report = gateway.settlement_report(day, merchant).await?;
+            print!("{}", if totals { report.totals_csv() } else { report.items_csv() });
             Ok(())
         }
         Command::Worker => {

@@ -214,6 +214,9 @@ async fn settlement_survives_a_lost_acknowledgement() {
     assert_eq!((again.batches, again.accepted), (1, 1));
     assert_eq!(t.reload(&order).await.settled, 1_234);
     assert_eq!(t.gateway.settle().await.unwrap().batches, 0);
+    // The processing center received the batch once: it was asked about, not resent.
+    let journal = std::fs::read_to_string(t.db.dir().join("simulator.journal")).unwrap();
+    assert_eq!(journal.lines().filter(|l| l.starts_with("{\"Batch\"")).count(), 1);
 }
 
 #[tokio::test]

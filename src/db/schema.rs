@@ -208,6 +208,7 @@ diesel::joinable!(merchants -> enterprises (enterprise_id));
 diesel::joinable!(orders -> merchants (merchant_id));
 diesel::joinable!(operations -> orders (order_id));
 diesel::joinable!(transactions -> operations (operation_id));
+diesel::joinable!(transactions -> settlement_batches (batch_id));
 diesel::joinable!(outbox -> merchants (merchant_id));
 diesel::joinable!(delivery_attempts -> outbox (outbox_id));
 

@@ -10,6 +10,7 @@ mod expire;
 mod pay;
 mod recover;
 mod settle;
+pub mod settlement_report;
 pub mod setup;
 
 use std::sync::Arc;
