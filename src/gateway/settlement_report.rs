@@ -28,6 +28,9 @@ pub struct SettlementReport {
     pub items: Vec<ReportItem>,
 }
 
+/// currency, batch, billnumber, seq, order number, Merchant_ID, amount, state.
+type ItemRow = (String, String, String, i32, String, i64, i64, String);
+
 /// Per currency: (items settled, amount settled, items rejected, amount rejected).
 pub type Totals = BTreeMap<String, (usize, i64, usize, i64)>;
 
@@ -99,7 +102,7 @@ impl Gateway {
     ) -> Result<SettlementReport, GatewayError> {
         let start = time::PrimitiveDateTime::new(day, time::Time::MIDNIGHT);
         let end = start + time::Duration::days(1);
-        let rows: Vec<(String, String, String, i32, String, i64, i64, String)> = self
+        let rows: Vec<ItemRow> = self
             .store
             .read(move |c| {
                 let mut q = transactions::table
