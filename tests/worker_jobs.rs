@@ -127,6 +127,9 @@ fn settle_process(db: &TestDb, kill_after: Option<Duration>) -> bool {
     }
 }
 
+/// id, batch, state of a financial transaction.
+type FinancialRow = (String, Option<String>, String);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sigkill_during_settlement_settles_everything_exactly_once() {
     let t = spawn_gateway().await;
@@ -144,7 +147,7 @@ async fn sigkill_during_settlement_settles_everything_exactly_once() {
     assert!(tokio::task::block_in_place(|| settle_process(db, None)));
     assert!(tokio::task::block_in_place(|| settle_process(db, None)), "a second run finds nothing to do");
 
-    let (financial, settled_orders): (Vec<(String, Option<String>, String)>, Vec<(i64, i64)>) = t
+    let (financial, settled_orders): (Vec<FinancialRow>, Vec<(i64, i64)>) = t
         .gateway
         .store
         .read(|c| {
