@@ -6,6 +6,7 @@
 
 pub mod assist;
 pub mod card;
+pub mod check;
 pub mod config;
 pub mod db;
 pub mod domain;

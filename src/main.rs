@@ -30,6 +30,8 @@ enum Command {
     Demo,
     /// Run one settlement now (send batches, apply acknowledgements) and print the result.
     Settle,
+    /// Check the rules of the money over the database; exits non-zero if any is broken.
+    Check,
     /// Print the settlement report of a day (UTC) as CSV: every item, or totals per currency.
     SettlementReport {
         /// The day, `YYYY-MM-DD`; today when omitted.
@@ -84,6 +86,21 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             };
             let report = gateway.settlement_report(day, merchant).await?;
             print!("{}", if totals { report.totals_csv() } else { report.items_csv() });
+            Ok(())
+        }
+        Command::Check => {
+            let store = gateway.store.clone();
+            let findings = store.read(kassa::check::run).await?;
+            let broken = findings.iter().filter(|f| f.violations > 0).count();
+            for f in &findings {
+                println!("{} {}: {}", if f.violations == 0 { "ok  " } else { "FAIL" }, f.rule, f.violations);
+                for e in &f.examples {
+                    println!("       {e}");
+                }
+            }
+            if broken > 0 {
+                anyhow::bail!("{broken} rule(s) broken");
+            }
             Ok(())
         }
         Command::Worker => {

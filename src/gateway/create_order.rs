@@ -80,10 +80,13 @@ fn url(value: &Option<String>, field: &'static str) -> Result<Option<String>, Ga
     }
 }
 
-/// A 16-digit billnumber that does not start with zero.
+/// A 16-digit billnumber that does not start with zero and never passes the Luhn check, so
+/// it can never be mistaken for (or be) a card number in logs, exports and `kassa check`.
 fn new_billnumber() -> String {
-    let n = 1_000_000_000_000_000u64 + rand::random::<u64>() % 9_000_000_000_000_000;
-    n.to_string()
+    let n = 100_000_000_000_000u64 + rand::random::<u64>() % 900_000_000_000_000;
+    let body = n.to_string();
+    let check = (0..10u8).map(|d| format!("{body}{d}")).find(|candidate| !crate::card::luhn(candidate));
+    check.expect("only one of ten check digits passes Luhn")
 }
 
 struct Validated {
@@ -339,4 +342,15 @@ fn insert_attempt(conn: &mut AnyConnection, new: NewOrder) -> Result<Order, Gate
     }
     diesel::insert_into(orders::table).values(&new).execute(conn)?;
     Ok(Order::find(conn, &new.id)?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn billnumbers_are_sixteen_digits_and_never_luhn_valid() {
+        for _ in 0..1_000 {
+            let b = super::new_billnumber();
+            assert!(b.len() == 16 && !b.starts_with('0') && !crate::card::luhn(&b), "{b}");
+        }
+    }
 }
