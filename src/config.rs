@@ -26,6 +26,9 @@ pub struct Config {
     pub worker_interval_secs: u64,
     /// Log filter, e.g. `info` or `kassa=debug`.
     pub log: String,
+    /// Web-service and API requests a minute, per merchant and per client IP; 0 turns the
+    /// limit off (benchmarks).
+    pub rate_limit_per_minute: u32,
 }
 
 impl Default for Config {
@@ -39,6 +42,7 @@ impl Default for Config {
             pool_size: 8,
             worker_interval_secs: 60,
             log: "info".into(),
+            rate_limit_per_minute: 6000,
         }
     }
 }
@@ -101,6 +105,7 @@ impl Config {
             "pool_size" => self.pool_size = number(key, value)?,
             "worker_interval_secs" => self.worker_interval_secs = number(key, value)?,
             "log" => self.log = value.into(),
+            "rate_limit_per_minute" => self.rate_limit_per_minute = number(key, value)?,
             _ => return Err(ConfigError::UnknownVariable(key.into())),
         }
         Ok(())
