@@ -299,3 +299,12 @@ async fn money_changes_are_audited_with_the_key_id() {
         ]
     );
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_in_json() {
+    let api = setup().await;
+    let big = json!({ "order_number": "big", "amount": "1.00", "comment": "x".repeat(100 * 1024) });
+    let r = api.send("POST", "/api/v1/orders", Some(big), None).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["code"], "payload_too_large");
+}

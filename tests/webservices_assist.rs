@@ -454,3 +454,33 @@ async fn money_changing_calls_are_audited_with_the_login() {
     assert_eq!(rows[0], ("user".into(), LOGIN.into(), "payrequest".into(), "ok".into()));
     assert_eq!(rows[1], ("user".into(), LOGIN.into(), "charge".into(), "not_two_stage".into()));
 }
+
+#[tokio::test]
+async fn check_values_follow_the_merchant_settings() {
+    let app = spawn_app_with(|_| {}).await;
+    let merchant = add_merchant(&app.gateway, 3003, |m| {
+        m.checkvalue_mode = "delimited".into();
+        m.response_variant = "A".into();
+    })
+    .await;
+    add_user(&app, &merchant, LOGIN, PASSWORD, true).await;
+    let t = Ctx { app, merchant, client: reqwest::Client::new() };
+    let order = [("OrderNumber", "cv-1"), ("OrderAmount", "100.00"), ("OrderCurrency", "RUB")];
+    let unsigned = t.call("/pay/payrequest.cfm", "5", &order).await.json();
+    assert_eq!((unsigned["orderstate"].as_str(), unsigned["secondcode"].as_str()), (Some("Decline"), Some("158")));
+    let x = "3003;cv-1;100.00;RUB";
+    let request_cv = kassa::assist::checkvalue::md5_hex(
+        &format!("{}{}", kassa::assist::checkvalue::md5_hex(SECRET), kassa::assist::checkvalue::md5_hex(x))
+            .to_uppercase(),
+    )
+    .to_uppercase();
+    let mut signed = order.to_vec();
+    signed.push(("Checkvalue", &request_cv));
+    let created = t.call("/pay/payrequest.cfm", "5", &signed).await.json();
+    assert_eq!(created["orderstate"], "In Process", "{created}");
+    let url = created["URL"].as_str().unwrap();
+    assert!(url.contains(&format!("Checkvalue={request_cv}")), "the link carries a valid check value: {url}");
+    let state = t.call("/orderstate/orderstate.cfm", "3", &[("OrderNumber", "cv-1")]).await;
+    assert_eq!(tag(&state.body, "checkvalue"), expected_checkvalue_a(3003, "cv-1", "100.00", "RUB", "In Process"));
+    assert_ne!(tag(&state.body, "checkvalue"), expected_checkvalue(3003, "cv-1", "100.00", "RUB", "In Process"));
+}

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::orders::find;
-use super::{ApiError, authenticate, idempotent, json_body, views};
+use super::{ApiError, authenticate, idempotent, json_body, read_body, views};
 use crate::db::models::Order;
 use crate::gateway::CancelRequest;
 use crate::money::{Currency, Money};
@@ -43,11 +43,12 @@ pub struct ConfirmBody {
 pub async fn confirm(
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
     protection: web::Data<Protection>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&req, &state, &protection).await?;
+    let body = read_body(body)?;
     idempotent(&req, &state, &caller, &body, || async {
         let input: ConfirmBody = json_body(&body)?;
         let order = find(&state, &caller, &path).await?;
@@ -92,11 +93,12 @@ pub struct CancelBody {
 pub async fn cancel(
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
     protection: web::Data<Protection>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&req, &state, &protection).await?;
+    let body = read_body(body)?;
     idempotent(&req, &state, &caller, &body, || async {
         let input: CancelBody = json_body(&body)?;
         let order = find(&state, &caller, &path).await?;

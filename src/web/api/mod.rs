@@ -77,6 +77,15 @@ pub async fn authenticate(req: &HttpRequest, state: &AppState, protection: &Prot
     Ok(ApiCaller { key, merchant, ip: crate::web::protection::client_ip(req) })
 }
 
+/// The raw body, or a JSON error when it could not be read (too large: 413).
+pub fn read_body(body: Result<web::Bytes, actix_web::Error>) -> Result<web::Bytes, ApiError> {
+    body.map_err(|e| {
+        let status = e.as_response_error().status_code();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE { "payload_too_large" } else { "invalid_body" };
+        ApiError::new(status, code, e.to_string())
+    })
+}
+
 /// A JSON body; an empty body reads as `{}`.
 pub fn json_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) { &b"{}"[..] } else { body };

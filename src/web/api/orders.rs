@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{ApiCaller, ApiError, authenticate, idempotent, json_body, views};
+use super::{ApiCaller, ApiError, authenticate, idempotent, json_body, read_body, views};
 use crate::assist::checkvalue::{self, RequestMode, Variant};
 use crate::db::StoreError;
 use crate::db::models::{Merchant, Operation, Order, OrderId};
@@ -74,11 +74,12 @@ fn order_request(merchant: &Merchant, body: CreateOrder) -> OrderRequest {
 
 pub async fn create(
     req: HttpRequest,
-    body: web::Bytes,
+    body: Result<web::Bytes, actix_web::Error>,
     state: web::Data<AppState>,
     protection: web::Data<Protection>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = authenticate(&req, &state, &protection).await?;
+    let body = read_body(body)?;
     idempotent(&req, &state, &caller, &body, || async {
         let request = order_request(&caller.merchant, json_body::<CreateOrder>(&body)?);
         let result = state.gateway.create_order(request.clone()).await;
