@@ -231,6 +231,12 @@ async fn json_answers_have_the_sdk_shapes() {
     let cancel = cancel.json();
     assert!(cancel["wscancel"]["order"].is_object() && cancel["wscancel"].get("checkdata").is_some(), "{cancel}");
     assert_eq!(cancel["wscancel"]["order"]["orderstate"], "PartialCanceled");
+    // The older path of the same service.
+    let legacy = t
+        .call("/cancel/cancel.cfm", "5", &[("Billnumber", &billnumber), ("Amount", "5.00"), ("Currency", "RUB")])
+        .await;
+    assert_eq!(legacy.status, 200, "{}", legacy.body);
+    assert_eq!(legacy.json()["wscancel"]["order"]["operations"][0]["amount"], "5.00");
 }
 
 #[tokio::test]

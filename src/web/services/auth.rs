@@ -49,16 +49,22 @@ pub async fn authenticate(gateway: &Gateway, protection: &Protection, fields: &F
         .read(move |c| Ok::<_, StoreError>((Merchant::by_number(c, number)?, User::by_login(c, &lookup_login)?)))
         .await
         .map_err(|_| ServiceError::internal())?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
-    let password_ok = if protection.credentials.knows(&login, &password, &hash) {
-        true
-    } else {
-        let (p, h) = (password.clone(), hash.clone());
-        let ok = tokio::task::spawn_blocking(move || verify_password(&p, &h)).await.unwrap_or(false);
-        if ok && user.is_some() {
-            protection.credentials.remember(&login, &password, &hash);
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let password_ok = match &stored {
+        Some(hash) if protection.credentials.knows(&login, &password, hash) => true,
+        _ => {
+            let (p, h) = (password.clone(), stored.clone());
+            let ok = tokio::task::spawn_blocking(move || {
+                let ok = verify_password(&p, h.as_deref().unwrap_or_else(|| dummy_hash()));
+                ok && h.is_some()
+            })
+            .await
+            .unwrap_or(false);
+            if let (true, Some(hash)) = (ok, &stored) {
+                protection.credentials.remember(&login, &password, hash);
+            }
+            ok
         }
-        ok
     };
     let (Some(merchant), Some(user)) = (merchant, user) else { return Err(denied().into()) };
     let allowed = password_ok
