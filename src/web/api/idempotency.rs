@@ -153,3 +153,22 @@ pub fn replay(status: u16, body: String) -> HttpResponse {
         .content_type("application/json")
         .body(body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replay_mismatch_in_progress_and_stale() {
+        let now = db::now();
+        let row = |state: &str, at| -> Row { ("h1".into(), state.into(), Some(201), Some("{}".into()), at) };
+        assert_eq!(decide(&row("done", now), "h1", now), Some(Claim::Replay { status: 201, body: "{}".into() }));
+        assert_eq!(decide(&row("done", now), "h2", now), Some(Claim::Mismatch));
+        assert_eq!(decide(&row("in_progress", now), "h1", now), Some(Claim::InProgress));
+        assert_eq!(decide(&row("in_progress", now - time::Duration::minutes(11)), "h1", now), None);
+        assert_ne!(request_hash("POST", "/a", b"{}"), request_hash("POST", "/b", b"{}"));
+        assert!(validate_key("abc-123").is_ok());
+        assert!(validate_key("with space").is_err() && validate_key("").is_err());
+        assert!(validate_key(&"k".repeat(256)).is_err());
+    }
+}
