@@ -12,11 +12,20 @@ pub use limits::{Limited, RateLimiter};
 pub struct Protection {
     pub limits: RateLimiter,
     pub credentials: CredentialCache,
+    /// Password verifications running at once. Each argon2 check takes 19 MiB and a core for
+    /// tens of milliseconds; a burst of logins waits here instead of exhausting memory.
+    pub verifications: tokio::sync::Semaphore,
 }
+
+const CONCURRENT_VERIFICATIONS: usize = 4;
 
 impl Protection {
     pub fn new(rate_limit_per_minute: u32) -> Protection {
-        Protection { limits: RateLimiter::new(rate_limit_per_minute), credentials: CredentialCache::default() }
+        Protection {
+            limits: RateLimiter::new(rate_limit_per_minute),
+            credentials: CredentialCache::default(),
+            verifications: tokio::sync::Semaphore::new(CONCURRENT_VERIFICATIONS),
+        }
     }
 
     pub fn check_ip(&self, req: &actix_web::HttpRequest) -> Result<(), Limited> {

@@ -50,9 +50,15 @@ pub async fn authenticate(gateway: &Gateway, protection: &Protection, fields: &F
         .await
         .map_err(|_| ServiceError::internal())?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let password_ok = match &stored {
-        Some(hash) if protection.credentials.knows(&login, &password, hash) => true,
-        _ => {
+    let known = |p: &Protection| stored.as_ref().is_some_and(|h| p.credentials.knows(&login, &password, h));
+    let password_ok = if known(protection) {
+        true
+    } else {
+        let _permit = protection.verifications.acquire().await.map_err(|_| ServiceError::internal())?;
+        // A concurrent call with the same credentials may have verified them meanwhile.
+        if known(protection) {
+            true
+        } else {
             let (p, h) = (password.clone(), stored.clone());
             let ok = tokio::task::spawn_blocking(move || {
                 let ok = verify_password(&p, h.as_deref().unwrap_or_else(|| dummy_hash()));
