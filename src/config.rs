@@ -45,6 +45,9 @@ pub struct Config {
     pub smtp_tls: SmtpTls,
     pub smtp_user: Option<String>,
     pub smtp_password: Option<String>,
+    /// Web-service and API requests a minute, per merchant and per client IP; 0 turns the
+    /// limit off (benchmarks).
+    pub rate_limit_per_minute: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -90,6 +93,7 @@ impl Default for Config {
             smtp_tls: SmtpTls::Starttls,
             smtp_user: None,
             smtp_password: None,
+            rate_limit_per_minute: 6000,
         }
     }
 }
@@ -178,6 +182,7 @@ impl Config {
             "smtp_tls" => self.smtp_tls = choice(key, value)?,
             "smtp_user" => self.smtp_user = Some(value.into()).filter(|v: &String| !v.is_empty()),
             "smtp_password" => self.smtp_password = Some(value.into()).filter(|v: &String| !v.is_empty()),
+            "rate_limit_per_minute" => self.rate_limit_per_minute = number(key, value)?,
             _ => return Err(ConfigError::UnknownVariable(key.into())),
         }
         Ok(())

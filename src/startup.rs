@@ -42,10 +42,14 @@ impl Application {
     pub fn build(config: Config, gateway: Gateway) -> anyhow::Result<Application> {
         let listener = TcpListener::bind(&config.listen)?;
         let port = listener.local_addr()?.port();
+        // One set of rate-limit buckets for all workers.
+        let protection = web::Data::new(crate::web::protection::Protection::new(config.rate_limit_per_minute));
         let state = web::Data::new(AppState { config, gateway: gateway.clone() });
-        let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(crate::web::routes))
-            .listen(listener)?
-            .run();
+        let server = HttpServer::new(move || {
+            App::new().app_data(state.clone()).app_data(protection.clone()).configure(crate::web::routes)
+        })
+        .listen(listener)?
+        .run();
         Ok(Application { port, server, gateway })
     }
 

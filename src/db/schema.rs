@@ -225,3 +225,48 @@ diesel::allow_tables_to_appear_in_same_query!(
     delivery_attempts,
     job_leases,
 );
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        merchant_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (merchant_id, idempotency_key) {
+        merchant_id -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        merchant_id -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        actor_kind -> Text,
+        actor -> Text,
+        action -> Text,
+        outcome -> Text,
+        detail -> Text,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_keys -> merchants (merchant_id));
+diesel::joinable!(idempotency_keys -> merchants (merchant_id));
+diesel::allow_tables_to_appear_in_same_query!(api_keys, merchants);
+diesel::allow_tables_to_appear_in_same_query!(idempotency_keys, merchants);

@@ -1,7 +1,11 @@
 //! The web layer. This foundation serves the front page and a health check; the checkout,
 //! the merchant account, the admin area and the web services build on it.
 
+pub mod api;
 mod headers;
+pub mod machine;
+pub mod protection;
+mod services;
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
@@ -10,7 +14,9 @@ use askama_web::WebTemplate;
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("").wrap(headers::security_headers()).service(index).service(health));
+    cfg.service(
+        web::scope("").wrap(headers::security_headers()).service(index).service(health).configure(machine::routes),
+    );
 }
 
 #[derive(Template, WebTemplate)]

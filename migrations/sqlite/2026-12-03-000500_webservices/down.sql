@@ -1,0 +1,3 @@
+DROP TABLE audit_events;
+DROP TABLE idempotency_keys;
+DROP TABLE api_keys;
