@@ -58,10 +58,13 @@ async fn schemathesis_finds_no_server_error() {
         "--report-junit-path".into(),
         report.display().to_string(),
     ];
-    let output = tokio::task::spawn_blocking(move || std::process::Command::new(python).args(args).output())
-        .await
-        .unwrap()
-        .expect("run KASSA_PYTHON");
+    // Schemathesis keeps a cache in its working directory: keep it out of the repository.
+    let cwd = app.db.dir().to_path_buf();
+    let output =
+        tokio::task::spawn_blocking(move || std::process::Command::new(python).args(args).current_dir(cwd).output())
+            .await
+            .unwrap()
+            .expect("run KASSA_PYTHON");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{stdout}");

@@ -342,6 +342,7 @@ async fn malformed_fields_name_their_code() {
         ("/cancel/wscancel.cfm", &[("Billnumber", b), ("Externalrefundid", "short")], 400, "5", "203"),
         ("/cancel/wscancel.cfm", &[("Billnumber", b), ("Amount", "10.00"), ("Currency", "RUB")], 409, "6", "143"),
         ("/orderstate/orderstate.cfm", &[("OrderNumber", "bad-1"), ("Format", "4")], 400, "5", "201"),
+        ("/orderstate/orderstate.cfm", &[("OrderNumber", "bad-1"), ("Language", "FR")], 400, "5", "207"),
     ];
     for (path, fields, status, first, second) in cases {
         let a = t.call(path, "3", fields).await;

@@ -70,6 +70,10 @@ where
     if let Err(e) = Format::of(&fields, default_format) {
         return answer::error(format, &e);
     }
+    // Answers are not localised, but a wrong Language is still a wrong request.
+    if fields.get("Language").is_some_and(|l| !["RU", "EN"].contains(&l.to_ascii_uppercase().as_str())) {
+        return answer::error(format, &ServiceError::field("Language", "must be RU or EN"));
+    }
     let caller = match auth::authenticate(&state.gateway, protection, &fields).await {
         Ok(c) => c,
         Err(auth::AuthError::Limited(limited)) => return limited.response("text/plain", "too many requests".into()),
