@@ -111,7 +111,8 @@ pub enum ConfigError {
 }
 
 /// Environment variables that start with `KASSA_` but are not settings.
-const NOT_SETTINGS: &[&str] = &["KASSA_TEST_DATABASE_URL", "KASSA_PYTHON", "KASSA_BENCH"];
+const NOT_SETTINGS: &[&str] =
+    &["KASSA_TEST_DATABASE_URL", "KASSA_PYTHON", "KASSA_BENCH", "KASSA_FAULT_RATE", "KASSA_FAULT_SEED"];
 
 impl Config {
     /// Reads `file` (if given), then applies `KASSA_*` variables from `env`, then validates.

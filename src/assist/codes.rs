@@ -10,6 +10,8 @@ pub const WRONG_EXPIRY: &str = "AS104";
 pub const FRAUD_SUSPECTED: &str = "AS108";
 /// Operation in progress.
 pub const IN_PROGRESS: &str = "AS300";
+/// No payment with such parameters.
+pub const NO_SUCH_PAYMENT: &str = "AS400";
 /// System error.
 pub const SYSTEM_ERROR: &str = "AS998";
 
@@ -26,6 +28,7 @@ pub fn message(code: &str) -> &'static str {
         FRAUD_SUSPECTED => "Declined: fraud suspected",
         "AS110" => "Declined: 3-D Secure authentication required",
         IN_PROGRESS => "Operation in progress",
+        NO_SUCH_PAYMENT => "No payment with such parameters",
         SYSTEM_ERROR => "System error",
         _ => "Declined",
     }

@@ -71,7 +71,7 @@ impl Gateway {
             Reservation::New(r) => *r,
         };
         let reversal = match &reserved.reversal {
-            Some(t) => self.send_reversal(t, &reserved.authorization).await?,
+            Some(t) => self.send_reversal(t, &reserved.authorization, false).await?,
             None => None,
         };
         let refund = match &reserved.refund {
@@ -94,15 +94,14 @@ impl Gateway {
                 authorization: &authorization.0,
                 amount: refund.amount,
                 currency: &refund.currency,
+                technical: false,
             }))
             .await;
-        match answer {
-            Some(Ok(answer)) => Some(answer),
-            _ => {
-                tracing::warn!(transaction = %refund.id, "refund not answered; left for recovery");
-                None
-            }
+        let answer = super::pay::final_answer(answer);
+        if answer.is_none() {
+            tracing::warn!(transaction = %refund.id, "refund not answered; left for recovery");
         }
+        answer
     }
 }
 

@@ -108,19 +108,21 @@ impl Gateway {
                 let (o, op, auth) = (order.clone(), operation.clone(), authorization.clone());
                 let reversal = self.store.write(move |c| give_up(c, &o, &op, &auth, from, now)).await?;
                 if let Some(reversal) = reversal {
-                    self.send_reversal(&reversal, &authorization).await?;
+                    self.send_reversal(&reversal, &authorization, true).await?;
                 }
                 self.store.read(move |c| outcome(c, &order, &operation, None)).await
             }
         }
     }
 
-    /// Sends a reversal written in state `sent` and records the answer. Without an answer the
+    /// Sends a reversal written in state `sent` and records the answer. `technical` when it
+    /// reverses an authorization whose answer was lost (not a merchant's cancel). Without an answer the
     /// transaction stays `sent`, for the worker to resolve.
     pub(crate) async fn send_reversal(
         &self,
         reversal: &Transaction,
         authorization: &TransactionId,
+        technical: bool,
     ) -> Result<Option<ReturnAnswer>, GatewayError> {
         let answer = self
             .with_timeout(self.processor.reverse(ReturnRequest {
@@ -128,9 +130,10 @@ impl Gateway {
                 authorization: &authorization.0,
                 amount: reversal.amount,
                 currency: &reversal.currency,
+                technical,
             }))
             .await;
-        let Some(Ok(answer)) = answer else {
+        let Some(answer) = final_answer(answer) else {
             tracing::warn!(transaction = %reversal.id, "reversal not answered; left for recovery");
             return Ok(None);
         };
@@ -339,4 +342,15 @@ fn outcome(
     challenge: Option<String>,
 ) -> Result<PayOutcome, GatewayError> {
     Ok(PayOutcome { order: Order::find(c, order)?, operation: Operation::find(c, operation)?, challenge })
+}
+
+/// The processor's answer to a reversal or refund, if it is final. A refusal (the processor
+/// does not know the authorization, e.g. because the authorization itself never reached it) is a
+/// final decline: asking again would get the same.
+pub(crate) fn final_answer(answer: Option<Result<ReturnAnswer, ProcessorError>>) -> Option<ReturnAnswer> {
+    match answer {
+        Some(Ok(answer)) => Some(answer),
+        Some(Err(ProcessorError::Refused(_))) => Some(ReturnAnswer::Declined { code: codes::NO_SUCH_PAYMENT.into() }),
+        Some(Err(ProcessorError::Unavailable(_))) | None => None,
+    }
 }

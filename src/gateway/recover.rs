@@ -10,10 +10,10 @@ use diesel::prelude::*;
 
 use super::{Gateway, GatewayError};
 use crate::assist::codes;
-use crate::db::models::Transaction;
+use crate::db::models::{Operation, Transaction};
 use crate::db::schema::transactions;
 use crate::db::{self, AnyConnection};
-use crate::domain::{TransactionKind, TransactionState};
+use crate::domain::{OperationKind, TransactionKind, TransactionState};
 use crate::processing::AuthAnswer;
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -62,7 +62,15 @@ impl Gateway {
                 }
                 TransactionKind::Reversal => {
                     let parent = txn.parent_id.clone().expect("checked above");
-                    let done = self.send_reversal(&txn, &parent).await?.is_some();
+                    // A reversal made by a payment (not a cancel) undoes a lost authorization.
+                    let technical = self
+                        .store
+                        .read({
+                            let op = txn.operation_id.clone();
+                            move |c| Ok::<_, GatewayError>(Operation::find(c, &op)?.kind() == OperationKind::Payment)
+                        })
+                        .await?;
+                    let done = self.send_reversal(&txn, &parent, technical).await?.is_some();
                     report.reversals += usize::from(done);
                     done
                 }

@@ -4,9 +4,10 @@
 //! records the answer. Every request carries Kassa's transaction id, so a processor can answer
 //! a repeated request with the first answer.
 
+pub mod faults;
 mod simulator;
 
-pub use simulator::{Simulator, SimulatorOptions};
+pub use simulator::{AuthorizationAudit, Simulator, SimulatorOptions};
 
 use async_trait::async_trait;
 
@@ -27,7 +28,7 @@ pub enum AuthAnswer {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct AuthRequest<'a> {
     pub transaction_id: &'a str,
     pub card: &'a Card,
@@ -36,13 +37,16 @@ pub struct AuthRequest<'a> {
 }
 
 /// A reversal or refund of an earlier authorization.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReturnRequest<'a> {
     pub transaction_id: &'a str,
     /// Kassa's id of the authorization transaction (known even when its answer was lost).
     pub authorization: &'a str,
     pub amount: i64,
     pub currency: &'a str,
+    /// A technical reversal: the authorization's answer never reached Kassa. Card schemes accept
+    /// these for every brand, Amex included, unlike a merchant's cancel.
+    pub technical: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,6 +75,8 @@ enum Entry {
         behaviour: Behaviour,
         brand: String,
         outcome: Outcome,
+        #[serde(default)]
+        amount: i64,
     },
     Challenge {
         reference: String,
@@ -84,6 +86,12 @@ enum Entry {
         transaction_id: String,
         reference: String,
         approved: bool,
+        #[serde(default)]
+        authorization: String,
+        #[serde(default)]
+        amount: i64,
+        #[serde(default)]
+        refund: bool,
     },
     /// `items` lets an audit see that no transaction was ever settled twice.
     Batch {
@@ -104,6 +112,10 @@ enum Outcome {
 
 #[derive(Debug, Clone)]
 struct Authorization {
+    transaction_id: String,
+    amount: i64,
+    reversed: i64,
+    refunded: i64,
     behaviour: Behaviour,
     brand: String,
     outcome: Outcome,
@@ -121,19 +133,33 @@ struct State {
 impl State {
     fn apply(&mut self, entry: &Entry) {
         match entry {
-            Entry::Authorization { transaction_id, reference, behaviour, brand, outcome } => {
+            Entry::Authorization { transaction_id, reference, behaviour, brand, outcome, amount } => {
                 self.by_transaction.insert(transaction_id.clone(), reference.clone());
-                self.authorizations.insert(
-                    reference.clone(),
-                    Authorization { behaviour: *behaviour, brand: brand.clone(), outcome: *outcome },
-                );
+                let auth = Authorization {
+                    transaction_id: transaction_id.clone(),
+                    amount: *amount,
+                    reversed: 0,
+                    refunded: 0,
+                    behaviour: *behaviour,
+                    brand: brand.clone(),
+                    outcome: *outcome,
+                };
+                self.authorizations.insert(reference.clone(), auth);
             }
             Entry::Challenge { reference, outcome } => {
                 if let Some(a) = self.authorizations.get_mut(reference) {
                     a.outcome = *outcome;
                 }
             }
-            Entry::Return { transaction_id, reference, approved } => {
+            Entry::Return { transaction_id, reference, approved, authorization, amount, refund } => {
+                let auth = self.by_transaction.get(authorization).and_then(|r| self.authorizations.get_mut(r));
+                if let (true, Some(auth)) = (*approved, auth) {
+                    if *refund {
+                        auth.refunded += amount;
+                    } else {
+                        auth.reversed += amount;
+                    }
+                }
                 let answer = if *approved {
                     ReturnAnswer::Approved { reference: reference.clone() }
                 } else {
@@ -218,12 +244,47 @@ impl Simulator {
             && if refund {
                 auth.behaviour != Behaviour::RefundFails
             } else {
-                // Amex authorizations are never reversed, only refunded.
-                auth.brand != Brand::Amex.name()
+                // A merchant's cancel of Amex is never a reversal, only a refund.
+                request.technical || auth.brand != Brand::Amex.name()
             };
         let reference = new_reference();
-        state.record(Entry::Return { transaction_id: request.transaction_id.into(), reference, approved })?;
+        state.record(Entry::Return {
+            transaction_id: request.transaction_id.into(),
+            reference,
+            approved,
+            authorization: request.authorization.into(),
+            amount: request.amount,
+            refund,
+        })?;
         Ok(state.returns[request.transaction_id].clone())
+    }
+}
+
+/// What the processing center holds for one authorization: the auditor's view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationAudit {
+    /// Kassa's id of the authorization transaction.
+    pub transaction_id: String,
+    pub approved: bool,
+    pub amount: i64,
+    pub reversed: i64,
+    pub refunded: i64,
+}
+
+impl Simulator {
+    /// Every authorization the simulator received, with what was given back.
+    pub fn audit(&self) -> Vec<AuthorizationAudit> {
+        self.state()
+            .authorizations
+            .values()
+            .map(|a| AuthorizationAudit {
+                transaction_id: a.transaction_id.clone(),
+                approved: a.outcome == Outcome::Approved,
+                amount: a.amount,
+                reversed: a.reversed,
+                refunded: a.refunded,
+            })
+            .collect()
     }
 }
 
@@ -264,6 +325,7 @@ impl Processor for Simulator {
                     behaviour,
                     brand: request.card.number.brand().name().into(),
                     outcome,
+                    amount: request.amount,
                 })?;
                 (reference, outcome)
             }
