@@ -104,27 +104,26 @@ async fn an_operator_can_resend_a_dead_message() {
     assert_eq!(row, ("pending".into(), 0));
 }
 
-/// Runs `kassa settle` against the test database; `kill_after` SIGKILLs it mid-run.
-fn settle_process(db: &TestDb, kill_after: Option<Duration>) -> bool {
+/// Runs `kassa settle` against the test database; `kill_after` SIGKILLs it mid-run. Returns
+/// the exit status and what the process wrote to stderr.
+fn settle_process(db: &TestDb, kill_after: Option<Duration>) -> (bool, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kassa"))
         .arg("settle")
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("KASSA_DATABASE_URL", &db.url)
         .env("KASSA_DATA_DIR", db.dir())
-        .env("KASSA_LOG", "error")
+        .env("KASSA_LOG", "warn")
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    match kill_after {
-        Some(after) => {
-            std::thread::sleep(after);
-            let killed = child.kill().is_ok();
-            child.wait().unwrap();
-            killed
-        }
-        None => child.wait().unwrap().success(),
+    if let Some(after) = kill_after {
+        std::thread::sleep(after);
+        let _ = child.kill();
     }
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
 /// id, batch, state of a financial transaction.
@@ -144,8 +143,10 @@ async fn sigkill_during_settlement_settles_everything_exactly_once() {
         tokio::task::block_in_place(|| settle_process(db, Some(Duration::from_millis(ms))));
     }
     let db = &t.db;
-    assert!(tokio::task::block_in_place(|| settle_process(db, None)));
-    assert!(tokio::task::block_in_place(|| settle_process(db, None)), "a second run finds nothing to do");
+    let (ok, stderr) = tokio::task::block_in_place(|| settle_process(db, None));
+    assert!(ok, "the run after the kills finishes: {stderr}");
+    let (ok, stderr) = tokio::task::block_in_place(|| settle_process(db, None));
+    assert!(ok, "a second run finds nothing to do: {stderr}");
 
     let (financial, settled_orders): (Vec<FinancialRow>, Vec<(i64, i64)>) = t
         .gateway

@@ -196,15 +196,26 @@ impl Simulator {
     pub fn new(options: SimulatorOptions) -> std::io::Result<Simulator> {
         let mut state = State::default();
         if let Some(path) = &options.journal {
+            let mut torn = false;
             if let Ok(file) = File::open(path) {
-                for line in BufReader::new(file).lines() {
-                    // A torn last line (crash mid-write) was never acknowledged: skip it.
-                    if let Ok(entry) = serde_json::from_str::<Entry>(&line?) {
-                        state.apply(&entry);
+                for line in BufReader::new(file).split(b'\n') {
+                    let line = line?;
+                    // A torn last line (killed mid-write) was never acknowledged: skip it.
+                    match serde_json::from_slice::<Entry>(&line) {
+                        Ok(entry) => {
+                            state.apply(&entry);
+                            torn = false;
+                        }
+                        Err(_) => torn = !line.is_empty(),
                     }
                 }
             }
-            state.journal = Some(OpenOptions::new().create(true).append(true).open(path)?);
+            let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+            if torn {
+                // End the torn line, so that the next entry starts a line of its own.
+                file.write_all(b"\n")?;
+            }
+            state.journal = Some(file);
         }
         Ok(Simulator { options, state: Mutex::new(state) })
     }
@@ -402,5 +413,44 @@ impl Processor for Simulator {
     async fn batch_status(&self, batch_id: &str) -> Result<Option<BatchAck>, ProcessorError> {
         self.latency().await;
         Ok(self.state().batches.get(batch_id).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::{CardNumber, Cvc, Expiry};
+
+    fn card() -> Card {
+        let number = CardNumber::parse("4111111111111111").unwrap();
+        Card {
+            number,
+            expiry: Expiry::parse("12", "30").unwrap(),
+            cvc: Cvc::parse("123", Brand::Visa).unwrap(),
+            holder: String::new(),
+        }
+    }
+
+    async fn authorize(sim: &Simulator, id: &str) -> AuthAnswer {
+        sim.authorize(AuthRequest { transaction_id: id, card: &card(), amount: 100, currency: "RUB" }).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_journal_survives_a_torn_last_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SimulatorOptions { journal: Some(dir.path().join("journal")), ..SimulatorOptions::default() };
+        let first = authorize(&Simulator::new(options.clone()).unwrap(), "t1").await;
+        // A process killed in the middle of writing its next entry.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("journal"))
+            .unwrap()
+            .write_all(b"{\"Authori")
+            .unwrap();
+        let sim = Simulator::new(options.clone()).unwrap();
+        assert_eq!(authorize(&sim, "t1").await, first, "a repeated request gets the first answer");
+        authorize(&sim, "t2").await;
+        let reopened = Simulator::new(options).unwrap();
+        assert_eq!(reopened.audit().len(), 2, "the entry after the torn line was kept");
     }
 }
