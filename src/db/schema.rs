@@ -192,3 +192,25 @@ diesel::allow_tables_to_appear_in_same_query!(
     transactions,
     outbox,
 );
+
+// The hosted checkout (issue 3).
+
+diesel::table! {
+    checkout_pages (token) {
+        token -> Text,
+        order_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkout_nonces (nonce) {
+        nonce -> Text,
+        order_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(checkout_pages -> orders (order_id));
+diesel::joinable!(checkout_nonces -> orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(checkout_pages, checkout_nonces, orders);

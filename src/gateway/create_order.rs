@@ -81,7 +81,7 @@ fn url(value: &Option<String>, field: &'static str) -> Result<Option<String>, Ga
 }
 
 /// A 16-digit billnumber that does not start with zero.
-fn new_billnumber() -> String {
+pub(super) fn new_billnumber() -> String {
     let n = 1_000_000_000_000_000u64 + rand::random::<u64>() % 9_000_000_000_000_000;
     n.to_string()
 }
@@ -325,7 +325,7 @@ impl Gateway {
     }
 }
 
-fn insert_attempt(conn: &mut AnyConnection, new: NewOrder) -> Result<Order, GatewayError> {
+pub(super) fn insert_attempt(conn: &mut AnyConnection, new: NewOrder) -> Result<Order, GatewayError> {
     use crate::db::schema::orders;
     if let Some(open) =
         Order::attempts(conn, &new.merchant_id, &new.order_number)?.into_iter().find(|o| !o.state().is_final_failure())

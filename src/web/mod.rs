@@ -1,6 +1,7 @@
 //! The web layer. This foundation serves the front page and a health check; the checkout,
 //! the merchant account, the admin area and the web services build on it.
 
+pub mod checkout;
 mod headers;
 
 use actix_web::{HttpResponse, get, web};
@@ -10,7 +11,9 @@ use askama_web::WebTemplate;
 use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("").wrap(headers::security_headers()).service(index).service(health));
+    cfg.service(
+        web::scope("").wrap(headers::security_headers()).service(index).service(health).configure(checkout::routes),
+    );
 }
 
 #[derive(Template, WebTemplate)]

@@ -196,3 +196,4 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp { address, gateway, db }
 }
+pub mod checkout;

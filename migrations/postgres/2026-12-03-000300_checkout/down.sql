@@ -1,0 +1,2 @@
+DROP TABLE checkout_nonces;
+DROP TABLE checkout_pages;
