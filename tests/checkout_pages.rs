@@ -449,3 +449,35 @@ async fn the_demo_shop_buys_and_shows_the_state_from_kassa() {
     let order_number = &fields.iter().find(|(k, _)| k == "OrderNumber").unwrap().1;
     assert_eq!(attempts(&app, &demo.merchant, order_number).await[0].state(), OrderState::Approved);
 }
+
+#[tokio::test]
+async fn a_merchant_may_allow_origins_to_frame_its_pages() {
+    let app = spawn_app().await;
+    let framed = add_merchant(&app.gateway, 1001, |_| {}).await;
+    let plain = add_merchant(&app.gateway, 1002, |_| {}).await;
+    let settings = kassa::db::models::CheckoutSettings {
+        merchant_id: framed.id.clone(),
+        frame_ancestors: "https://shop.example 'unsafe-inline' https://*.cdn.example:8443".into(),
+        updated_at: kassa::db::now(),
+    };
+    app.gateway.store.write(move |c| settings.save(c).map_err(kassa::db::StoreError::from)).await.unwrap();
+    let path = app.open(&order_fields(&framed, "F-1", "10.00")).await;
+    let csp = app.get(&path).await.header("content-security-policy");
+    assert!(csp.ends_with("frame-ancestors https://shop.example https://*.cdn.example:8443"), "{csp}");
+    let path = app.open(&order_fields(&plain, "F-2", "10.00")).await;
+    assert!(app.get(&path).await.header("content-security-policy").contains("frame-ancestors 'none'"));
+}
+
+#[tokio::test]
+async fn the_success_page_returns_to_the_shop_by_itself() {
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 1001, |_| {}).await;
+    let path = app.open(&with(order_fields(&m, "A-1", "10.00"), "URL_RETURN", "https://shop.example/r")).await;
+    app.charge(&path, "4111 1111 1111 1111").await;
+    let body = unescape(&app.get(&path).await.body);
+    assert!(body.contains("<meta http-equiv=\"refresh\" content=\"5;url=https://shop.example/r?billnumber="), "{body}");
+    // A declined payment stays, so the customer can try again.
+    let path = app.open(&with(order_fields(&m, "A-2", "10.00"), "URL_RETURN", "https://shop.example/r")).await;
+    app.charge(&path, "4000 0000 0000 0002").await;
+    assert!(!app.get(&path).await.body.contains("http-equiv"));
+}

@@ -211,6 +211,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    checkout_settings (merchant_id) {
+        merchant_id -> Text,
+        frame_ancestors -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(checkout_pages -> orders (order_id));
 diesel::joinable!(checkout_nonces -> orders (order_id));
-diesel::allow_tables_to_appear_in_same_query!(checkout_pages, checkout_nonces, orders);
+diesel::joinable!(checkout_settings -> merchants (merchant_id));
+diesel::allow_tables_to_appear_in_same_query!(checkout_pages, checkout_nonces, checkout_settings, orders);
+diesel::allow_tables_to_appear_in_same_query!(checkout_settings, merchants);

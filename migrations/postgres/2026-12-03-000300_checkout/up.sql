@@ -13,3 +13,11 @@ CREATE TABLE checkout_nonces (
 );
 
 CREATE INDEX checkout_nonces_order ON checkout_nonces (order_id);
+
+-- A merchant's checkout options: the origins allowed to frame its payment pages (space-separated;
+-- no row means no framing at all).
+CREATE TABLE checkout_settings (
+    merchant_id TEXT PRIMARY KEY NOT NULL REFERENCES merchants (id),
+    frame_ancestors TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);

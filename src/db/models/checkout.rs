@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use super::OrderId;
+use super::{MerchantId, OrderId};
 use crate::db::AnyConnection;
-use crate::db::schema::{checkout_nonces, checkout_pages};
+use crate::db::schema::{checkout_nonces, checkout_pages, checkout_settings};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = checkout_pages)]
@@ -63,4 +63,63 @@ pub fn spend_nonce(
         ))
         .execute(conn)?;
     Ok(true)
+}
+
+/// A merchant's checkout options.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = checkout_settings)]
+pub struct CheckoutSettings {
+    pub merchant_id: MerchantId,
+    /// Origins allowed to frame the payment pages, space-separated (`https://shop.example`).
+    pub frame_ancestors: String,
+    pub updated_at: PrimitiveDateTime,
+}
+
+impl CheckoutSettings {
+    pub fn of_merchant(conn: &mut AnyConnection, merchant: &MerchantId) -> QueryResult<Option<CheckoutSettings>> {
+        checkout_settings::table.find(merchant).select(CheckoutSettings::as_select()).first(conn).optional()
+    }
+
+    /// Replaces the merchant's options.
+    pub fn save(&self, conn: &mut AnyConnection) -> QueryResult<()> {
+        diesel::delete(checkout_settings::table.find(&self.merchant_id)).execute(conn)?;
+        diesel::insert_into(checkout_settings::table).values(self).execute(conn).map(|_| ())
+    }
+
+    /// The origins that are well-formed (`http(s)://host[:port]`, host possibly `*.`-prefixed);
+    /// anything else is dropped, so a bad setting can never widen or break the header.
+    pub fn valid_frame_ancestors(&self) -> Vec<&str> {
+        self.frame_ancestors.split_whitespace().filter(|o| valid_origin(o)).collect()
+    }
+}
+
+pub fn valid_origin(origin: &str) -> bool {
+    let Some(rest) = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")) else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (rest, None),
+    };
+    let host = host.strip_prefix("*.").unwrap_or(host);
+    !host.is_empty()
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && !host.starts_with('.')
+        && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_origin;
+
+    #[test]
+    fn only_plain_origins_may_frame() {
+        for ok in ["https://shop.example", "http://localhost:8080", "https://*.shop.example"] {
+            assert!(valid_origin(ok), "{ok}");
+        }
+        for bad in ["*", "'self'", "https://shop.example/path", "https://a;b", "javascript:x", "https://", "https://x:"]
+        {
+            assert!(!valid_origin(bad), "{bad}");
+        }
+    }
 }

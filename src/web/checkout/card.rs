@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
-use super::{CheckoutError, Ctx, Shell, client_ip, html, nonce};
+use super::{CheckoutError, Ctx, Shell, client_ip, nonce};
 use crate::card::{Brand, Card, CardError, CardNumber, Cvc, Expiry};
 use crate::domain::OrderState;
 use crate::gateway::{GatewayError, PayRequest};
@@ -78,7 +78,7 @@ pub fn render(
         errors,
         other_methods: ctx.order.payment_means.contains(','),
     };
-    html(status, &page, ctx.lang)
+    ctx.page(status, &page)
 }
 
 /// The card, or a message for each wrong field.

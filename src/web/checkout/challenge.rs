@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::Texts;
-use super::{CheckoutError, Ctx, Shell, html};
+use super::{CheckoutError, Ctx, Shell};
 use crate::gateway::GatewayError;
 use crate::startup::AppState;
 
@@ -18,7 +18,7 @@ struct ChallengePage {
 }
 
 pub fn render(ctx: &Ctx) -> Result<HttpResponse, CheckoutError> {
-    html(StatusCode::OK, &ChallengePage { t: ctx.lang.texts(), shell: ctx.shell() }, ctx.lang)
+    ctx.page(StatusCode::OK, &ChallengePage { t: ctx.lang.texts(), shell: ctx.shell() })
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
-use super::{CheckoutError, Ctx, Shell, html};
+use super::{CheckoutError, Ctx, Shell};
 use crate::domain::OrderState;
 use crate::gateway::{CustomerDetails, GatewayError};
 use crate::startup::AppState;
@@ -54,7 +54,7 @@ pub fn render(
         values,
         errors,
     };
-    html(status, &page, ctx.lang)
+    ctx.page(status, &page)
 }
 
 fn message(lang: Lang, field: &str, reason: &str) -> &'static str {

@@ -20,7 +20,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::db::models::{CheckoutPage, Merchant, Order};
+use crate::db::models::{CheckoutPage, CheckoutSettings, Merchant, Order};
 use crate::gateway::GatewayError;
 use crate::startup::AppState;
 pub use error::CheckoutError;
@@ -44,6 +44,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
+/// No script, no third party, and no framing unless the merchant allows origins.
+const CSP_BASE: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'";
+const CSP_NO_FRAMING: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; \
+     frame-ancestors 'none'";
+
 /// The checkout's own headers. They are set before the site-wide ones, which then leave them
 /// alone: nothing of a payment page may be cached, framed by another site or leak a referrer,
 /// and only Kassa's own stylesheet may load (there is no script at all).
@@ -51,13 +57,7 @@ fn checkout_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         .add((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .add((header::PRAGMA, HeaderValue::from_static("no-cache")))
-        .add((
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-                 frame-ancestors 'none'; base-uri 'none'",
-            ),
-        ))
+        .add((header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP_NO_FRAMING)))
         .add((header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .add((header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .add((header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -69,6 +69,8 @@ pub struct Ctx {
     pub order: Order,
     pub merchant: Merchant,
     pub lang: Lang,
+    /// The origins this merchant lets frame its payment pages, if any.
+    pub frame_ancestors: Option<String>,
 }
 
 /// Page tokens are 64 hex characters; anything else is not looked up.
@@ -95,13 +97,16 @@ impl Ctx {
                 let Some(page) = CheckoutPage::by_token(c, &t)? else { return Ok(None) };
                 let order = Order::find(c, &page.order_id)?;
                 let merchant = Merchant::find(c, &order.merchant_id)?;
-                Ok::<_, GatewayError>(Some((order, merchant)))
+                let settings = CheckoutSettings::of_merchant(c, &merchant.id)?;
+                Ok::<_, GatewayError>(Some((order, merchant, settings)))
             })
             .await
             .map_err(|e| CheckoutError::Internal(fallback, e))?;
-        let (order, merchant) = found.ok_or(CheckoutError::NotFound(fallback))?;
+        let (order, merchant, settings) = found.ok_or(CheckoutError::NotFound(fallback))?;
         let lang = Lang::from_assist(&order.language).unwrap_or(fallback);
-        Ok(Ctx { token: token.to_owned(), order, merchant, lang })
+        let frame_ancestors =
+            settings.map(|s| s.valid_frame_ancestors().join(" ")).filter(|origins| !origins.is_empty());
+        Ok(Ctx { token: token.to_owned(), order, merchant, lang, frame_ancestors })
     }
 
     /// Reads the order again (after a use case changed it).
@@ -134,6 +139,20 @@ impl Ctx {
             comment: o.comment.clone(),
             test_mode: o.test_mode,
         }
+    }
+
+    /// Renders one of this order's pages, framable by the merchant's allowed origins only.
+    pub fn page(&self, status: StatusCode, page: &impl Template) -> Result<HttpResponse, CheckoutError> {
+        let mut response = html(status, page, self.lang)?;
+        if let Some(origins) = &self.frame_ancestors {
+            // Valid origins only (checked on load), so the value is a valid header. Browsers
+            // ignore the X-Frame-Options DENY beside a CSP that has frame-ancestors.
+            let csp = format!("{CSP_BASE}; frame-ancestors {origins}");
+            if let Ok(value) = HeaderValue::from_str(&csp) {
+                response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+            }
+        }
+        Ok(response)
     }
 
     /// Back to the page itself: after a POST, so reload and back never post again.

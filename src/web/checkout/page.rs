@@ -8,7 +8,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::Texts;
-use super::{CheckoutError, Ctx, Shell, card, challenge, customer, html, result, wallet};
+use super::{CheckoutError, Ctx, Shell, card, challenge, customer, result, wallet};
 use crate::db::models::{Operation, Transaction};
 use crate::domain::{OperationKind, OperationState, OrderState, TransactionKind, TransactionState};
 use crate::gateway::GatewayError;
@@ -91,7 +91,7 @@ pub async fn current(state: &AppState, ctx: &mut Ctx, method: Option<&str>) -> R
         Started::Challenge => return challenge::render(ctx),
         Started::InFlight => {
             let page = ProcessingPage { t: ctx.lang.texts(), shell: ctx.shell() };
-            return html(StatusCode::OK, &page, ctx.lang);
+            return ctx.page(StatusCode::OK, &page);
         }
         Started::None => {}
     }
@@ -115,7 +115,7 @@ pub async fn current(state: &AppState, ctx: &mut Ctx, method: Option<&str>) -> R
                 card: means.contains(&"card"),
                 wallet: means.contains(&"wallet"),
             };
-            html(StatusCode::OK, &page, ctx.lang)
+            ctx.page(StatusCode::OK, &page)
         }
     }
 }

@@ -7,7 +7,7 @@ use askama::Template;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::i18n::Texts;
-use super::{CheckoutError, Ctx, Shell, entry, html, see_other};
+use super::{CheckoutError, Ctx, Shell, entry, see_other};
 use crate::db::models::{Merchant, Operation, Order};
 use crate::domain::{OperationKind, OrderState};
 use crate::gateway::GatewayError;
@@ -26,8 +26,13 @@ struct ResultPage {
     heading: &'static str,
     text: &'static str,
     return_url: Option<String>,
+    /// After a success the browser goes back to the shop by itself (no script needed).
+    auto_return: Option<String>,
     can_retry: bool,
 }
+
+/// Seconds the success page shows before the browser returns to the shop.
+const AUTO_RETURN_SECS: u32 = 5;
 
 pub async fn render(state: &AppState, ctx: &Ctx) -> Result<HttpResponse, CheckoutError> {
     let t = ctx.lang.texts();
@@ -48,9 +53,10 @@ pub async fn render(state: &AppState, ctx: &Ctx) -> Result<HttpResponse, Checkou
         heading,
         text,
         return_url: return_url(&ctx.order, &ctx.merchant, order_state.is_paid()),
+        auto_return: order_state.is_paid().then(|| return_url(&ctx.order, &ctx.merchant, true)).flatten(),
         can_retry: order_state.is_final_failure() && ctx.merchant.active,
     };
-    html(StatusCode::OK, &page, ctx.lang)
+    ctx.page(StatusCode::OK, &page)
 }
 
 async fn last_payment_code(state: &AppState, ctx: &Ctx) -> Result<Option<String>, CheckoutError> {

@@ -6,7 +6,7 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::i18n::Texts;
-use super::{CheckoutError, Ctx, Shell, client_ip, html, nonce};
+use super::{CheckoutError, Ctx, Shell, client_ip, nonce};
 use crate::domain::OrderState;
 use crate::gateway::{GatewayError, WalletRequest};
 use crate::startup::AppState;
@@ -36,7 +36,7 @@ pub fn render(
         error,
         other_methods: ctx.order.payment_means.contains(','),
     };
-    html(status, &page, ctx.lang)
+    ctx.page(status, &page)
 }
 
 /// Not `Debug`: the code is a secret of the customer's.
