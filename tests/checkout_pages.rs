@@ -391,6 +391,18 @@ async fn security_headers_on_every_checkout_response() {
         assert_eq!(p.header("x-content-type-options"), "nosniff");
     }
     assert!(page.body.contains("/static/checkout/checkout-1.css") && !page.body.contains("<script"));
+    // An unreadable form gets the checkout's page and headers too.
+    let r = client()
+        .post(format!("{}/pay/order.cfm", app.address))
+        .header("content-type", "text/plain")
+        .header("Accept-Language", "en")
+        .body("Merchant_ID=1001")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.text().await.unwrap().contains("The form is not filled in correctly"));
     let css = app.get("/static/checkout/checkout-1.css").await;
     assert_eq!(css.status, 200);
     assert!(css.header("content-type").starts_with("text/css"));

@@ -32,6 +32,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(
             web::scope("/pay")
                 .wrap(checkout_headers())
+                .app_data(form_config())
+                .app_data(query_config())
                 .service(
                     web::resource("/order.cfm").route(web::post().to(entry::post)).route(web::get().to(entry::get)),
                 )
@@ -42,6 +44,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .service(web::resource("/{token}/wallet").route(web::post().to(wallet::pay)))
                 .service(web::resource("/{token}/retry").route(web::post().to(result::retry))),
         );
+}
+
+/// A form or query that cannot be read gets the checkout's own error page, not a bare 400.
+fn form_config() -> web::FormConfig {
+    // Room for a long OrderComment and the fields Kassa ignores (receipt lines and the like).
+    web::FormConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|_, req| CheckoutError::BadForm(Lang::from_browser(req)).into())
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|_, req| CheckoutError::BadForm(Lang::from_browser(req)).into())
 }
 
 /// No script, no third party, and no framing unless the merchant allows origins.
