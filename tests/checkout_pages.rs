@@ -24,6 +24,8 @@ async fn entry_errors_name_the_field_with_status_400_and_create_nothing() {
         (with(plain.clone(), "OrderCurrency", "KZT"), "OrderCurrency"),
         (with(plain.clone(), "Delay", "1"), "Delay"),
         (with(with(plain.clone(), "CardPayment", "0"), "WalletPayment", "0"), "CardPayment"),
+        (with(with(plain.clone(), "CardPayment", "0"), "YMPayment", "0"), "CardPayment"),
+        (with(with(plain.clone(), "YMPayment", "0"), "ApplePayPayment", "0"), "CardPayment"),
         (with(plain.clone(), "Email", "not-an-address"), "Email"),
         (with(plain.clone(), "URL_RETURN_OK", "javascript:alert(1)"), "URL_RETURN_OK"),
         (base.clone(), "Checkvalue"),
@@ -36,6 +38,8 @@ async fn entry_errors_name_the_field_with_status_400_and_create_nothing() {
         assert!(p.body.contains("cannot be accepted"), "English as asked: {}", p.body);
     }
     assert_eq!(order_count(&app).await, 0, "an error creates nothing");
+    // A flag of a means Kassa lacks is accepted and ignored.
+    assert_eq!(app.post("/pay/order.cfm", &with(plain.clone(), "YMPayment", "1")).await.status, 303);
 
     // Russian by default; the browser's language when the request names none.
     let p = app.post("/pay/order.cfm", &without(with(plain.clone(), "OrderAmount", "x"), "Language")).await;

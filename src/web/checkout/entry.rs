@@ -60,6 +60,7 @@ pub async fn page_for(state: &AppState, order: &Order) -> Result<String, Gateway
 fn order_request(fields: Vec<(String, String)>) -> OrderRequest {
     let mut r = OrderRequest::default();
     let mut seen = std::collections::HashSet::new();
+    let mut other_means = Vec::new();
     for (name, value) in fields {
         let name = name.trim().to_ascii_lowercase();
         if !seen.insert(name.clone()) {
@@ -104,12 +105,38 @@ fn order_request(fields: Vec<(String, String)>) -> OrderRequest {
             "checkvalue" => &mut r.checkvalue,
             // Other phones stand in for the mobile one when it is not sent.
             "homephone" | "workphone" if r.mobile_phone.is_none() => &mut r.mobile_phone,
+            n if OTHER_MEANS.contains(&n) => {
+                other_means.push(value);
+                continue;
+            }
             _ => continue,
         };
         *slot = Some(value);
     }
+    // Every flag sent and all of them 0 is an error even when only means Kassa lacks were named.
+    let all_zero = !other_means.is_empty() && other_means.iter().all(|v| v.trim() == "0");
+    if all_zero && r.card_payment.is_none() && r.wallet_payment.is_none() {
+        r.card_payment = Some("0".into());
+        r.wallet_payment = Some("0".into());
+    }
     r
 }
+
+/// Payment-means flags of the protocol that Kassa does not offer (lower case).
+const OTHER_MEANS: &[&str] = &[
+    "ympayment",
+    "wmpayment",
+    "qiwipayment",
+    "qiwimtspayment",
+    "qiwimegafonpayment",
+    "qiwibeelinepayment",
+    "assistidpayment",
+    "fastpaypayment",
+    "applepaypayment",
+    "googlepaypayment",
+    "samsungpaypayment",
+    "mirpaypayment",
+];
 
 #[cfg(test)]
 mod tests {
