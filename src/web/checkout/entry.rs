@@ -43,7 +43,8 @@ async fn create(
     Ok(see_other(&format!("/pay/{token}")))
 }
 
-/// The token of the order's page, made on first use.
+/// The token of the order's page (`/pay/<token>`), made on first use; also for other entry
+/// channels (such as `/pay/payrequest.cfm`) that hand out a payment page URL.
 pub async fn page_for(state: &AppState, order: &Order) -> Result<String, GatewayError> {
     let id = order.id.clone();
     let page = state

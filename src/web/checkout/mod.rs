@@ -23,6 +23,7 @@ use askama::Template;
 use crate::db::models::{CheckoutPage, CheckoutSettings, Merchant, Order};
 use crate::gateway::GatewayError;
 use crate::startup::AppState;
+pub use entry::page_for;
 pub use error::CheckoutError;
 use i18n::{Lang, format_amount};
 
