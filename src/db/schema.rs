@@ -224,3 +224,4 @@ diesel::joinable!(checkout_nonces -> orders (order_id));
 diesel::joinable!(checkout_settings -> merchants (merchant_id));
 diesel::allow_tables_to_appear_in_same_query!(checkout_pages, checkout_nonces, checkout_settings, orders);
 diesel::allow_tables_to_appear_in_same_query!(checkout_settings, merchants);
+diesel::allow_tables_to_appear_in_same_query!(checkout_pages, merchants);

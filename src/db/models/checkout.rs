@@ -4,9 +4,9 @@
 use diesel::prelude::*;
 use time::PrimitiveDateTime;
 
-use super::{MerchantId, OrderId};
+use super::{Merchant, MerchantId, Order, OrderId};
 use crate::db::AnyConnection;
-use crate::db::schema::{checkout_nonces, checkout_pages, checkout_settings};
+use crate::db::schema::{checkout_nonces, checkout_pages, checkout_settings, merchants, orders};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = checkout_pages)]
@@ -19,6 +19,18 @@ pub struct CheckoutPage {
 impl CheckoutPage {
     pub fn by_token(conn: &mut AnyConnection, token: &str) -> QueryResult<Option<CheckoutPage>> {
         checkout_pages::table.find(token).select(CheckoutPage::as_select()).first(conn).optional()
+    }
+
+    /// Everything a payment page shows, in one query (the page is the checkout's hot path): the
+    /// order, its merchant, and the origins the merchant lets frame it.
+    pub fn load(conn: &mut AnyConnection, token: &str) -> QueryResult<Option<(Order, Merchant, Option<String>)>> {
+        checkout_pages::table
+            .inner_join(orders::table.inner_join(merchants::table))
+            .left_join(checkout_settings::table.on(checkout_settings::merchant_id.eq(merchants::id)))
+            .filter(checkout_pages::token.eq(token))
+            .select((Order::as_select(), Merchant::as_select(), checkout_settings::frame_ancestors.nullable()))
+            .first(conn)
+            .optional()
     }
 
     /// The page of an order, made with `new_token` if it has none yet (a resent request returns
@@ -85,12 +97,12 @@ impl CheckoutSettings {
         diesel::delete(checkout_settings::table.find(&self.merchant_id)).execute(conn)?;
         diesel::insert_into(checkout_settings::table).values(self).execute(conn).map(|_| ())
     }
+}
 
-    /// The origins that are well-formed (`http(s)://host[:port]`, host possibly `*.`-prefixed);
-    /// anything else is dropped, so a bad setting can never widen or break the header.
-    pub fn valid_frame_ancestors(&self) -> Vec<&str> {
-        self.frame_ancestors.split_whitespace().filter(|o| valid_origin(o)).collect()
-    }
+/// The well-formed origins of a `frame_ancestors` setting (`http(s)://host[:port]`, host possibly
+/// `*.`-prefixed); anything else is dropped, so a bad setting can never widen or break the header.
+pub fn valid_frame_ancestors(setting: &str) -> Vec<&str> {
+    setting.split_whitespace().filter(|o| valid_origin(o)).collect()
 }
 
 pub fn valid_origin(origin: &str) -> bool {

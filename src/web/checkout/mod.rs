@@ -20,7 +20,7 @@ use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
 use askama::Template;
 
-use crate::db::models::{CheckoutPage, CheckoutSettings, Merchant, Order};
+use crate::db::models::{CheckoutPage, Merchant, Order, valid_frame_ancestors};
 use crate::gateway::GatewayError;
 use crate::startup::AppState;
 pub use entry::page_for;
@@ -108,19 +108,13 @@ impl Ctx {
         let found = state
             .gateway
             .store
-            .read(move |c| {
-                let Some(page) = CheckoutPage::by_token(c, &t)? else { return Ok(None) };
-                let order = Order::find(c, &page.order_id)?;
-                let merchant = Merchant::find(c, &order.merchant_id)?;
-                let settings = CheckoutSettings::of_merchant(c, &merchant.id)?;
-                Ok::<_, GatewayError>(Some((order, merchant, settings)))
-            })
+            .read(move |c| CheckoutPage::load(c, &t).map_err(GatewayError::from))
             .await
             .map_err(|e| CheckoutError::Internal(fallback, e))?;
-        let (order, merchant, settings) = found.ok_or(CheckoutError::NotFound(fallback))?;
+        let (order, merchant, setting) = found.ok_or(CheckoutError::NotFound(fallback))?;
         let lang = Lang::from_assist(&order.language).unwrap_or(fallback);
         let frame_ancestors =
-            settings.map(|s| s.valid_frame_ancestors().join(" ")).filter(|origins| !origins.is_empty());
+            setting.map(|s| valid_frame_ancestors(&s).join(" ")).filter(|origins| !origins.is_empty());
         Ok(Ctx { token: token.to_owned(), order, merchant, lang, frame_ancestors })
     }
 
