@@ -25,6 +25,17 @@ async fn fill_card(b: &Browser, number: &str) {
 #[tokio::test]
 async fn checkout_in_a_real_browser() {
     let Some(b) = browser::start().await else { return };
+    let b = std::sync::Arc::new(b);
+    // Run apart so that a failure still closes the browser session (else Chromium outlives
+    // the test), then report it.
+    let outcome = tokio::spawn(scenarios(b.clone())).await;
+    b.client.clone().close().await.unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn scenarios(b: std::sync::Arc<Browser>) {
     let app = spawn_app().await;
     kassa::gateway::setup::demo(&app.gateway.store).await.unwrap();
 
@@ -70,6 +81,4 @@ async fn checkout_in_a_real_browser() {
     b.fill("#cvc", "123").await;
     b.click("#charge").await;
     assert_eq!(b.text("#result-heading").await, "Оплата прошла успешно");
-
-    b.client.clone().close().await.unwrap();
 }
