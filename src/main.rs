@@ -111,6 +111,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Demo => {
             let demo = setup::demo(&gateway.store).await?;
             println!("url: {}", config.public_url());
+            println!("demo_shop: {}/demo-shop", config.public_url());
             println!("merchant_id: {}", demo.merchant.merchant_number);
             println!("secret_word: {}", demo.secret);
             for (login, password) in &demo.users {

@@ -270,3 +270,35 @@ diesel::joinable!(api_keys -> merchants (merchant_id));
 diesel::joinable!(idempotency_keys -> merchants (merchant_id));
 diesel::allow_tables_to_appear_in_same_query!(api_keys, merchants);
 diesel::allow_tables_to_appear_in_same_query!(idempotency_keys, merchants);
+// The hosted checkout (issue 3).
+
+diesel::table! {
+    checkout_pages (token) {
+        token -> Text,
+        order_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkout_nonces (nonce) {
+        nonce -> Text,
+        order_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checkout_settings (merchant_id) {
+        merchant_id -> Text,
+        frame_ancestors -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(checkout_pages -> orders (order_id));
+diesel::joinable!(checkout_nonces -> orders (order_id));
+diesel::joinable!(checkout_settings -> merchants (merchant_id));
+diesel::allow_tables_to_appear_in_same_query!(checkout_pages, checkout_nonces, checkout_settings, orders);
+diesel::allow_tables_to_appear_in_same_query!(checkout_settings, merchants);
+diesel::allow_tables_to_appear_in_same_query!(checkout_pages, merchants);

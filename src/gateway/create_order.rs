@@ -82,7 +82,7 @@ fn url(value: &Option<String>, field: &'static str) -> Result<Option<String>, Ga
 
 /// A 16-digit billnumber that does not start with zero and never passes the Luhn check, so
 /// it can never be mistaken for (or be) a card number in logs, exports and `kassa check`.
-fn new_billnumber() -> String {
+pub(super) fn new_billnumber() -> String {
     let n = 100_000_000_000_000u64 + rand::random::<u64>() % 900_000_000_000_000;
     let body = n.to_string();
     let check = (0..10u8).map(|d| format!("{body}{d}")).find(|candidate| !crate::card::luhn(candidate));
@@ -328,7 +328,7 @@ impl Gateway {
     }
 }
 
-fn insert_attempt(conn: &mut AnyConnection, new: NewOrder) -> Result<Order, GatewayError> {
+pub(super) fn insert_attempt(conn: &mut AnyConnection, new: NewOrder) -> Result<Order, GatewayError> {
     use crate::db::schema::orders;
     if let Some(open) =
         Order::attempts(conn, &new.merchant_id, &new.order_number)?.into_iter().find(|o| !o.state().is_final_failure())

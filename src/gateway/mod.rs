@@ -4,14 +4,17 @@
 mod cancel;
 mod confirm;
 mod create_order;
+mod customer;
 mod error;
 pub mod events;
 mod expire;
 mod pay;
 mod recover;
+mod retry;
 mod settle;
 pub mod settlement_report;
 pub mod setup;
+mod wallet;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,10 +22,12 @@ use std::time::Duration;
 pub use cancel::{CancelOutcome, CancelRequest};
 pub use confirm::ConfirmOutcome;
 pub use create_order::OrderRequest;
+pub use customer::CustomerDetails;
 pub use error::GatewayError;
 pub use pay::{PayOutcome, PayRequest};
 pub use recover::RecoverReport;
 pub use settle::SettleReport;
+pub use wallet::{DEMO_WALLET, DEMO_WALLET_CODE, WalletRequest};
 
 use crate::db::Store;
 use crate::db::models::{Merchant, MerchantId, Order};

@@ -102,7 +102,9 @@ pub async fn demo(store: &Store) -> Result<Demo, GatewayError> {
             let enterprise =
                 Enterprise { id: EnterpriseId::new(), name: "Demo Enterprise".into(), created_at: db::now() };
             diesel::insert_into(enterprises::table).values(&enterprise).execute(c)?;
-            let merchant = new_merchant(&enterprise.id, DEMO_MERCHANT_NUMBER, "Demo Shop (test)", DEMO_SECRET);
+            let mut merchant = new_merchant(&enterprise.id, DEMO_MERCHANT_NUMBER, "Demo Shop (test)", DEMO_SECRET);
+            // The demo offers both means the checkout has, so the method choice shows.
+            merchant.payment_means = "card,wallet".into();
             diesel::insert_into(merchants::table).values(&merchant).execute(c)?;
             ensure_user(c, Some(&enterprise.id), (DEMO_MANAGER.0, &manager_hash), "merchant")?;
             ensure_user(c, None, (DEMO_ADMIN.0, &admin_hash), "admin")?;

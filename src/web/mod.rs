@@ -2,6 +2,7 @@
 //! the merchant account, the admin area and the web services build on it.
 
 pub mod api;
+pub mod checkout;
 mod headers;
 pub mod machine;
 pub mod protection;
@@ -15,7 +16,12 @@ use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("").wrap(headers::security_headers()).service(index).service(health).configure(machine::routes),
+        web::scope("")
+            .wrap(headers::security_headers())
+            .service(index)
+            .service(health)
+            .configure(machine::routes)
+            .configure(checkout::routes),
     );
 }
 

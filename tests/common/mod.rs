@@ -196,4 +196,6 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp { address, gateway, db }
 }
+pub mod browser;
+pub mod checkout;
 pub mod webservices;

@@ -1,5 +1,6 @@
 //! Database rows: a read struct per table plus a `New…` struct for inserts, and the typed ids.
 
+mod checkout;
 mod merchant;
 mod operation;
 mod order;
@@ -8,6 +9,7 @@ mod settlement;
 mod transaction;
 mod user;
 
+pub use checkout::{CheckoutPage, CheckoutSettings, spend_nonce, valid_frame_ancestors};
 pub use merchant::{Enterprise, Merchant, NewEnterprise, NewMerchant};
 pub use operation::{NewOperation, Operation};
 pub use order::{NewOrder, Order};
