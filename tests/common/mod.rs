@@ -32,8 +32,11 @@ impl TestDb {
                 let name = format!("kassa_test_{}", uuid::Uuid::new_v4().simple());
                 let mut admin = PgConnection::establish(&base).expect("connect to KASSA_TEST_DATABASE_URL");
                 diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut admin).expect("create database");
-                let (prefix, _) = base.rsplit_once('/').expect("database url with a database name");
-                TestDb { url: format!("{prefix}/{name}"), _dir: dir, pg: Some((base, name)) }
+                // Keep the query (e.g. `?sslmode=disable`) and replace only the database name.
+                let (address, query) = base.split_once('?').map_or((base.as_str(), ""), |(a, q)| (a, q));
+                let (prefix, _) = address.rsplit_once('/').expect("database url with a database name");
+                let query = if query.is_empty() { String::new() } else { format!("?{query}") };
+                TestDb { url: format!("{prefix}/{name}{query}"), _dir: dir, pg: Some((base, name)) }
             }
             _ => {
                 let url = format!("sqlite://{}", dir.path().join("kassa.db").display());
