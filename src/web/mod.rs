@@ -1,6 +1,7 @@
 //! The web layer. This foundation serves the front page and a health check; the checkout,
 //! the merchant account, the admin area and the web services build on it.
 
+pub mod account;
 pub mod api;
 mod headers;
 pub mod machine;
@@ -15,7 +16,7 @@ use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("").wrap(headers::security_headers()).service(index).service(health).configure(machine::routes),
+        web::scope("").wrap(headers::security_headers()).service(index).service(health).configure(machine::routes).configure(account::routes),
     );
 }
 
