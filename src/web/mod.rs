@@ -16,7 +16,12 @@ use crate::startup::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("").wrap(headers::security_headers()).service(index).service(health).configure(machine::routes).configure(account::routes),
+        web::scope("")
+            .wrap(headers::security_headers())
+            .service(index)
+            .service(health)
+            .configure(machine::routes)
+            .configure(account::routes),
     );
 }
 

@@ -196,4 +196,5 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp { address, gateway, db }
 }
+pub mod account;
 pub mod webservices;

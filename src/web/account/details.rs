@@ -97,7 +97,8 @@ fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-type OutboxRow = (String, String, time::PrimitiveDateTime, Option<i32>, Option<String>, Option<time::PrimitiveDateTime>);
+type OutboxRow =
+    (String, String, time::PrimitiveDateTime, Option<i32>, Option<String>, Option<time::PrimitiveDateTime>);
 
 pub async fn page(
     req: HttpRequest,
@@ -180,11 +181,8 @@ pub async fn page(
         })
         .collect();
     let s = order.state();
-    let confirm_nonce = if account.may_act() && s == OrderState::Delayed {
-        Some(issue_nonce(&state, &account).await?)
-    } else {
-        None
-    };
+    let confirm_nonce =
+        if account.may_act() && s == OrderState::Delayed { Some(issue_nonce(&state, &account).await?) } else { None };
     let money = order.money();
     let can_cancel = account.may_act() && s.is_paid() && money.remaining() > 0;
     let notice = match (&query.done, &query.error) {

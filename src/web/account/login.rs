@@ -56,7 +56,8 @@ fn login_page(state: &AppState, error: Option<&'static str>, login: String) -> R
     let mut cookie = session::cookie(state, csrf);
     cookie.set_name(LOGIN_CSRF_COOKIE);
     cookie.set_path("/account/login");
-    let status = if error.is_some() { actix_web::http::StatusCode::UNAUTHORIZED } else { actix_web::http::StatusCode::OK };
+    let status =
+        if error.is_some() { actix_web::http::StatusCode::UNAUTHORIZED } else { actix_web::http::StatusCode::OK };
     Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").cookie(cookie).body(body))
 }
 
@@ -112,11 +113,8 @@ pub async fn submit(
         .store
         .read(move |c| {
             let user = User::by_login(c, &lookup)?;
-            let locked: Option<Option<time::PrimitiveDateTime>> = account_sign_ins::table
-                .find(&lookup)
-                .select(account_sign_ins::locked_until)
-                .first(c)
-                .optional()?;
+            let locked: Option<Option<time::PrimitiveDateTime>> =
+                account_sign_ins::table.find(&lookup).select(account_sign_ins::locked_until).first(c).optional()?;
             Ok::<_, StoreError>((user, locked.flatten()))
         })
         .await?;
@@ -158,11 +156,8 @@ async fn record_failure(state: &AppState, login: String) -> Result<(), AccountEr
         .gateway
         .store
         .write(move |c| {
-            let failures: Option<i32> = account_sign_ins::table
-                .find(&login)
-                .select(account_sign_ins::failures)
-                .first(c)
-                .optional()?;
+            let failures: Option<i32> =
+                account_sign_ins::table.find(&login).select(account_sign_ins::failures).first(c).optional()?;
             let count = failures.unwrap_or(0) + 1;
             let (count, locked) = if count >= MAX_FAILURES { (0, Some(now + LOCK)) } else { (count, None) };
             if failures.is_some() {
@@ -279,7 +274,9 @@ pub async fn password_submit(
             diesel::update(users::table.find(&id)).set(users::password_hash.eq(new_hash)).execute(c)?;
             // Whoever else held the old password loses their sessions; this one stays.
             diesel::delete(
-                account_sessions::table.filter(account_sessions::user_id.eq(&id)).filter(account_sessions::id_hash.ne(keep)),
+                account_sessions::table
+                    .filter(account_sessions::user_id.eq(&id))
+                    .filter(account_sessions::id_hash.ne(keep)),
             )
             .execute(c)
             .map_err(StoreError::from)

@@ -8,12 +8,12 @@ use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use super::AccountError;
 use super::filter::{Cursor, Filter, encode_cursor};
 use super::login::{html, render};
 use super::session::{Account, signed_in};
-use super::AccountError;
-use crate::db::models::Order;
 use crate::db;
+use crate::db::models::Order;
 use crate::domain::OrderState;
 use crate::gateway::settlement_report::csv_field;
 use crate::money::format_minor;
@@ -117,7 +117,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     Ok(html(render(&MonitorPage { account, filter, states, rows, query, next })?))
 }
 
-pub const CSV_HEADER: &str = "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,test\r\n";
+pub const CSV_HEADER: &str =
+    "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,test\r\n";
 
 fn csv_line(row: &Row) -> String {
     let test = if row.test { "test" } else { "live" };

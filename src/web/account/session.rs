@@ -217,7 +217,9 @@ pub async fn take_nonce(state: &AppState, account: &Account, nonce: &str) -> Res
         .store
         .write(move |c| {
             diesel::delete(
-                account_nonces::table.filter(account_nonces::nonce.eq(nonce)).filter(account_nonces::session_hash.eq(session)),
+                account_nonces::table
+                    .filter(account_nonces::nonce.eq(nonce))
+                    .filter(account_nonces::session_hash.eq(session)),
             )
             .execute(c)
             .map_err(StoreError::from)
