@@ -502,3 +502,18 @@ async fn password_change_needs_the_current_password_and_twelve_characters() {
     assert_eq!(sign_in(&client(), &app.address, "shop_viewer", PASSWORD).await.status, 401);
     assert_eq!(sign_in(&client(), &app.address, "shop_viewer", "a-new-long-password").await.status, 303);
 }
+
+#[tokio::test]
+async fn the_export_neutralises_spreadsheet_formulas_and_quotes_fields() {
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 2010, |_| {}).await;
+    add_account_user(&app, &m, "shop_viewer", "viewer").await;
+    let mut r = request(&m, "=HYPERLINK(\"x\",\"y\")", "12.34");
+    r.lastname = Some("O,Neil".into());
+    app.gateway.create_order(r).await.unwrap();
+    let c = signed_in(&app, "shop_viewer").await;
+    let csv = get(&c, &format!("{}/account/orders.csv", app.address)).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.contains(",\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\","), "{}", csv.body);
+    assert!(csv.body.contains(",12.34,RUB,\"O,Neil\","), "{}", csv.body);
+}

@@ -105,6 +105,10 @@ pub async fn demo(store: &Store) -> Result<Demo, GatewayError> {
             let merchant = new_merchant(&enterprise.id, DEMO_MERCHANT_NUMBER, "Demo Shop (test)", DEMO_SECRET);
             diesel::insert_into(merchants::table).values(&merchant).execute(c)?;
             ensure_user(c, Some(&enterprise.id), (DEMO_MANAGER.0, &manager_hash), "merchant")?;
+            // The demo manager may do everything in the merchant account.
+            diesel::update(users::table.filter(users::login.eq(DEMO_MANAGER.0)))
+                .set(users::account_role.eq("manager"))
+                .execute(c)?;
             ensure_user(c, None, (DEMO_ADMIN.0, &admin_hash), "admin")?;
             Ok::<_, GatewayError>(merchant)
         })
