@@ -48,6 +48,7 @@ diesel::table! {
         webservices -> Bool,
         active -> Bool,
         created_at -> Timestamp,
+        account_role -> Text,
     }
 }
 
@@ -302,3 +303,35 @@ diesel::joinable!(checkout_settings -> merchants (merchant_id));
 diesel::allow_tables_to_appear_in_same_query!(checkout_pages, checkout_nonces, checkout_settings, orders);
 diesel::allow_tables_to_appear_in_same_query!(checkout_settings, merchants);
 diesel::allow_tables_to_appear_in_same_query!(checkout_pages, merchants);
+
+// The merchant account (issue 4).
+diesel::table! {
+    account_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        ip -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_sign_ins (login) {
+        login -> Text,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    account_nonces (nonce) {
+        nonce -> Text,
+        session_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(account_sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(account_sessions, users);

@@ -107,6 +107,10 @@ pub async fn demo(store: &Store) -> Result<Demo, GatewayError> {
             merchant.payment_means = "card,wallet".into();
             diesel::insert_into(merchants::table).values(&merchant).execute(c)?;
             ensure_user(c, Some(&enterprise.id), (DEMO_MANAGER.0, &manager_hash), "merchant")?;
+            // The demo manager may do everything in the merchant account.
+            diesel::update(users::table.filter(users::login.eq(DEMO_MANAGER.0)))
+                .set(users::account_role.eq("manager"))
+                .execute(c)?;
             ensure_user(c, None, (DEMO_ADMIN.0, &admin_hash), "admin")?;
             Ok::<_, GatewayError>(merchant)
         })

@@ -1,6 +1,7 @@
 //! The web layer. This foundation serves the front page and a health check; the checkout,
 //! the merchant account, the admin area and the web services build on it.
 
+pub mod account;
 pub mod api;
 pub mod checkout;
 mod headers;
@@ -21,7 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(index)
             .service(health)
             .configure(machine::routes)
-            .configure(checkout::routes),
+            .configure(checkout::routes)
+            .configure(account::routes),
     );
 }
 

@@ -199,6 +199,7 @@ pub async fn spawn_app() -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp { address, gateway, db }
 }
+pub mod account;
 pub mod browser;
 pub mod checkout;
 pub mod webservices;

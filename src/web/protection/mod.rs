@@ -15,9 +15,13 @@ pub struct Protection {
     /// Password verifications running at once. Each argon2 check takes 19 MiB and a core for
     /// tens of milliseconds; a burst of logins waits here instead of exhausting memory.
     pub verifications: tokio::sync::Semaphore,
+    /// Account sign-in attempts per client IP, whatever the login (besides the per-login lock).
+    pub sign_ins: RateLimiter,
 }
 
 const CONCURRENT_VERIFICATIONS: usize = 4;
+/// Two a second with a burst of twenty: enough for people, far too few for guessing.
+const SIGN_INS_PER_MINUTE: u32 = 120;
 
 impl Protection {
     pub fn new(rate_limit_per_minute: u32) -> Protection {
@@ -25,6 +29,7 @@ impl Protection {
             limits: RateLimiter::new(rate_limit_per_minute),
             credentials: CredentialCache::default(),
             verifications: tokio::sync::Semaphore::new(CONCURRENT_VERIFICATIONS),
+            sign_ins: RateLimiter::new(SIGN_INS_PER_MINUTE),
         }
     }
 

@@ -1,0 +1,197 @@
+//! Confirm and cancel from the details page. Each rendered form carries a one-time nonce: a
+//! second submit of the same form (double click, reload, back button) changes nothing. Every
+//! attempt goes to the audit log with the user's login and IP.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AccountError;
+use super::details::find;
+use super::login::{html, render};
+use super::session::{Account, issue_nonce, signed_in, take_nonce};
+use crate::db::models::{Merchant, Order};
+use crate::domain::CancelPlan;
+use crate::gateway::{CancelRequest, GatewayError};
+use crate::money::{Currency, Money, format_minor};
+use crate::startup::AppState;
+use crate::web::protection::audit::{self, Actor, AuditEvent};
+
+/// A decimal amount in the order's currency; empty means "the default".
+fn amount(order: &Order, text: &str) -> Result<Option<i64>, AccountError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let currency: Currency = order.currency.parse().map_err(|_| AccountError::Internal)?;
+    Money::parse(text, currency)
+        .map(|m| Some(m.minor))
+        .map_err(|_| AccountError::BadRequest("The amount is not valid.".into()))
+}
+
+fn back(order: &Order, result: Result<&str, &GatewayError>) -> HttpResponse {
+    let q = match result {
+        Ok(what) => format!("done={what}"),
+        Err(e) => format!("error={}", e.code()),
+    };
+    HttpResponse::SeeOther().insert_header(("Location", format!("/account/orders/{}?{q}", order.billnumber))).finish()
+}
+
+async fn audit(
+    state: &AppState,
+    account: &Account,
+    merchant: &Merchant,
+    order: &Order,
+    action: &'static str,
+    outcome: Result<(), &GatewayError>,
+    detail: serde_json::Value,
+) {
+    let event = AuditEvent {
+        merchant: merchant.id.clone(),
+        order: Some(order.id.clone()),
+        actor: Actor::User(account.login.clone()),
+        action,
+        outcome: outcome.map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
+        detail,
+        ip: account.ip.clone(),
+    };
+    audit::record(&state.gateway.store, event).await;
+}
+
+/// The role, the CSRF token and the nonce, in that order; `Ok(false)` for a repeated submit.
+async fn admit(state: &AppState, account: &Account, csrf: &str, nonce: &str) -> Result<bool, AccountError> {
+    if !account.may_act() {
+        return Err(AccountError::Forbidden);
+    }
+    account.check_csrf(csrf)?;
+    take_nonce(state, account, nonce).await
+}
+
+#[derive(Deserialize)]
+pub struct ConfirmForm {
+    csrf: String,
+    nonce: String,
+    #[serde(default)]
+    amount: String,
+}
+
+pub async fn confirm(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let (order, merchant) = find(&state, &account, &path).await?;
+    if !admit(&state, &account, &form.csrf, &form.nonce).await? {
+        return Ok(back(&order, Ok("repeated")));
+    }
+    let minor = amount(&order, &form.amount)?;
+    let result = state.gateway.confirm(&order.id, minor).await;
+    let detail = json!({ "amount": minor, "currency": order.currency });
+    audit(&state, &account, &merchant, &order, "account.confirm", result.as_ref().map(|_| ()), detail).await;
+    Ok(back(&order, result.as_ref().map(|_| "confirm")))
+}
+
+#[derive(Deserialize)]
+pub struct CancelQuery {
+    #[serde(default)]
+    amount: String,
+    reason: Option<i32>,
+}
+
+#[derive(Template)]
+#[template(path = "account/cancel.html")]
+struct PlanPage {
+    account: Account,
+    order: Order,
+    /// Minor units, sent back with the form so the cancel is exactly the plan shown.
+    amount_minor: i64,
+    reason: i32,
+    nonce: String,
+    total: String,
+    reverse: String,
+    refund: String,
+    state_after: String,
+}
+
+fn plan_text(order: &Order, plan: &CancelPlan) -> (String, String, String) {
+    let f = |m| format!("{} {}", format_minor(m, &order.currency), order.currency);
+    (f(plan.amount), f(plan.reverse()), f(plan.refund))
+}
+
+/// Step one: the plan Kassa will carry out, and the form that carries it out.
+pub async fn cancel_plan(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<CancelQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let (order, _) = find(&state, &account, &path).await?;
+    if !account.may_act() {
+        return Err(AccountError::Forbidden);
+    }
+    let reason = query.reason.unwrap_or(1);
+    if !(1..=3).contains(&reason) {
+        return Err(AccountError::BadRequest("The reason is not valid.".into()));
+    }
+    let minor = amount(&order, &query.amount)?;
+    let plan = match state.gateway.preview_cancel(&order.id, minor).await {
+        Ok(plan) => plan,
+        Err(e) => return Ok(back(&order, Err(&e))),
+    };
+    let nonce = issue_nonce(&state, &account).await?;
+    let (total, reverse, refund) = plan_text(&order, &plan);
+    let state_after = plan.state_after.as_str().to_owned();
+    Ok(html(render(&PlanPage {
+        account,
+        order,
+        amount_minor: plan.amount,
+        reason,
+        nonce,
+        total,
+        reverse,
+        refund,
+        state_after,
+    })?))
+}
+
+#[derive(Deserialize)]
+pub struct CancelForm {
+    csrf: String,
+    nonce: String,
+    amount_minor: i64,
+    reason: i32,
+}
+
+/// Step two. The nonce doubles as the cancel's `Externalrefundid`, so even a submit racing
+/// past the nonce check could not cancel twice.
+pub async fn cancel(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    form: web::Form<CancelForm>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let (order, merchant) = find(&state, &account, &path).await?;
+    if !admit(&state, &account, &form.csrf, &form.nonce).await? {
+        return Ok(back(&order, Ok("repeated")));
+    }
+    let request = CancelRequest {
+        amount: Some(form.amount_minor),
+        reason: Some(form.reason),
+        external_refund_id: Some(form.nonce.clone()),
+    };
+    let result = state.gateway.cancel(&order.id, request).await;
+    let detail = json!({
+        "amount": form.amount_minor,
+        "currency": order.currency,
+        "reason": form.reason,
+        "reverse": result.as_ref().ok().map(|o| o.plan.reverse()),
+        "refund": result.as_ref().ok().map(|o| o.plan.refund),
+    });
+    audit(&state, &account, &merchant, &order, "account.cancel", result.as_ref().map(|_| ()), detail).await;
+    Ok(back(&order, result.as_ref().map(|_| "cancel")))
+}

@@ -1,0 +1,207 @@
+//! Order details (`/account/orders/<billnumber>`): the order, its operations, transactions with
+//! their settlement batch, and the delivery log of its notifications. Another enterprise's
+//! billnumber is "not found", exactly like one that does not exist.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use super::AccountError;
+use super::login::{html, render};
+use super::session::{Account, issue_nonce, signed_in};
+use crate::db::models::{Merchant, Operation, Order, Transaction};
+use crate::db::schema::{delivery_attempts, merchants, orders, outbox, settlement_batches};
+use crate::db::{self, StoreError};
+use crate::domain::OrderState;
+use crate::money::format_minor;
+use crate::startup::AppState;
+
+/// The user's enterprise's order with this billnumber.
+pub async fn find(state: &AppState, account: &Account, billnumber: &str) -> Result<(Order, Merchant), AccountError> {
+    if billnumber.is_empty() || billnumber.len() > 20 || !billnumber.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AccountError::NotFound);
+    }
+    let (enterprise, billnumber) = (account.enterprise.clone(), billnumber.to_owned());
+    state
+        .gateway
+        .store
+        .read(move |c| {
+            orders::table
+                .inner_join(merchants::table)
+                .filter(orders::billnumber.eq(billnumber))
+                .filter(merchants::enterprise_id.eq(enterprise))
+                .select((Order::as_select(), Merchant::as_select()))
+                .first(c)
+                .optional()
+                .map_err(StoreError::from)
+        })
+        .await?
+        .ok_or(AccountError::NotFound)
+}
+
+pub struct OperationRow {
+    pub number: String,
+    pub kind: String,
+    pub state: String,
+    pub amount: String,
+    pub response_code: String,
+    pub approval_code: String,
+    pub card: String,
+    pub at: String,
+}
+
+pub struct TransactionRow {
+    pub kind: String,
+    pub state: String,
+    pub amount: String,
+    pub response_code: String,
+    pub processor_ref: String,
+    pub batch: String,
+    pub at: String,
+}
+
+pub struct DeliveryRow {
+    pub topic: String,
+    pub state: String,
+    pub attempt: String,
+    pub outcome: String,
+    pub at: String,
+}
+
+#[derive(Template)]
+#[template(path = "account/order.html")]
+struct DetailsPage {
+    account: Account,
+    order: Order,
+    merchant: Merchant,
+    amount: String,
+    remaining: String,
+    held: String,
+    operations: Vec<OperationRow>,
+    transactions: Vec<TransactionRow>,
+    deliveries: Vec<DeliveryRow>,
+    /// Set when the user may confirm this order now.
+    confirm_nonce: Option<String>,
+    can_cancel: bool,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+type OutboxRow =
+    (String, String, time::PrimitiveDateTime, Option<i32>, Option<String>, Option<time::PrimitiveDateTime>);
+
+pub async fn page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<Notice>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let (order, merchant) = find(&state, &account, &path).await?;
+    let id = order.id.clone();
+    let (ops, txs, log) = state
+        .gateway
+        .store
+        .read(move |c| {
+            let ops = Operation::of_order(c, &id)?;
+            let txs = Transaction::of_order(c, &id)?;
+            let batch_ids: Vec<String> = txs.iter().filter_map(|t| t.batch_id.as_ref().map(|b| b.0.clone())).collect();
+            let batches: Vec<(String, String)> = settlement_batches::table
+                .filter(settlement_batches::id.eq_any(batch_ids))
+                .select((settlement_batches::id, settlement_batches::state))
+                .load(c)?;
+            let log: Vec<OutboxRow> = outbox::table
+                .left_join(delivery_attempts::table)
+                .filter(outbox::order_id.eq(id.0.clone()))
+                .select((
+                    outbox::topic,
+                    outbox::state,
+                    outbox::created_at,
+                    delivery_attempts::attempt.nullable(),
+                    delivery_attempts::outcome.nullable(),
+                    delivery_attempts::started_at.nullable(),
+                ))
+                .order((outbox::created_at.asc(), delivery_attempts::attempt.asc()))
+                .load(c)?;
+            Ok::<_, StoreError>((ops, (txs, batches), log))
+        })
+        .await?;
+    let cur = order.currency.clone();
+    let operations = ops
+        .iter()
+        .map(|o| OperationRow {
+            number: format!("{}.{}", order.billnumber, o.seq),
+            kind: o.kind.clone(),
+            state: o.state.clone(),
+            amount: format!("{} {}", format_minor(o.amount, &o.currency), o.currency),
+            response_code: opt(&o.response_code),
+            approval_code: opt(&o.approval_code),
+            card: opt(&o.card_mask),
+            at: db::iso8601(o.created_at),
+        })
+        .collect();
+    let (txs, batches) = txs;
+    let transactions = txs
+        .iter()
+        .map(|t| TransactionRow {
+            kind: t.kind.clone(),
+            state: t.state.clone(),
+            amount: format!("{} {}", format_minor(t.amount, &t.currency), t.currency),
+            response_code: opt(&t.response_code),
+            processor_ref: opt(&t.processor_ref),
+            batch: t
+                .batch_id
+                .as_ref()
+                .map(|b| {
+                    let state = batches.iter().find(|(id, _)| *id == b.0).map(|(_, s)| s.as_str()).unwrap_or("");
+                    format!("{b} ({state})")
+                })
+                .unwrap_or_default(),
+            at: db::iso8601(t.created_at),
+        })
+        .collect();
+    let deliveries = log
+        .into_iter()
+        .map(|(topic, st, created, attempt, outcome, started)| DeliveryRow {
+            topic,
+            state: st,
+            attempt: attempt.map(|a| a.to_string()).unwrap_or_default(),
+            outcome: outcome.unwrap_or_default(),
+            at: db::iso8601(started.unwrap_or(created)),
+        })
+        .collect();
+    let s = order.state();
+    let confirm_nonce =
+        if account.may_act() && s == OrderState::Delayed { Some(issue_nonce(&state, &account).await?) } else { None };
+    let money = order.money();
+    let can_cancel = account.may_act() && s.is_paid() && money.remaining() > 0;
+    let notice = match (&query.done, &query.error) {
+        (_, Some(code)) => Some(format!("Refused: {code}")),
+        (Some(what), None) => Some(format!("Done: {what}. The order is now {}.", order.state)),
+        _ => None,
+    };
+    Ok(html(render(&DetailsPage {
+        amount: format_minor(order.amount, &cur),
+        remaining: format_minor(money.remaining(), &cur),
+        held: format_minor(money.held(), &cur),
+        account,
+        merchant,
+        operations,
+        transactions,
+        deliveries,
+        confirm_nonce,
+        can_cancel,
+        notice,
+        order,
+    })?))
+}

@@ -1,0 +1,67 @@
+//! The account's errors, mapped to HTTP once.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+
+use crate::db::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// No session, or it ended: back to the sign-in page.
+    #[error("sign in first")]
+    SignIn,
+    /// The form's CSRF token does not match the session's.
+    #[error("the form has expired; reload the page and try again")]
+    Csrf,
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// Also for another enterprise's order: it does not exist for this user.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("too many requests; try again in a minute")]
+    Limited,
+    #[error("internal error")]
+    Internal,
+}
+
+impl From<StoreError> for AccountError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "account: database error");
+        AccountError::Internal
+    }
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(e: diesel::result::Error) -> Self {
+        AccountError::from(StoreError::from(e))
+    }
+}
+
+impl ResponseError for AccountError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AccountError::SignIn => StatusCode::SEE_OTHER,
+            AccountError::Csrf | AccountError::Forbidden => StatusCode::FORBIDDEN,
+            AccountError::NotFound => StatusCode::NOT_FOUND,
+            AccountError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AccountError::Limited => StatusCode::TOO_MANY_REQUESTS,
+            AccountError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AccountError::SignIn = self {
+            return HttpResponse::SeeOther().insert_header(("Location", "/account/login")).finish();
+        }
+        let text = self.to_string().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Kassa account</title></head>\
+                 <body><main><h1>{}</h1><p>{text}</p><p><a href=\"/account/orders\">Orders</a></p></main></body></html>",
+                self.status_code().as_u16()
+            ))
+    }
+}

@@ -1,0 +1,213 @@
+//! The Order Monitor's filters: parsed from the query string (so a view is a bookmarkable URL),
+//! turned into one boxed query scoped to the user's enterprise, paged by a keyset on
+//! (created_at, id), newest first.
+
+use diesel::dsl::exists;
+use diesel::prelude::*;
+use time::{Date, PrimitiveDateTime, Time};
+
+use super::AccountError;
+use crate::db::models::{EnterpriseId, Order, OrderId};
+use crate::db::schema::{merchants, operations, orders};
+use crate::db::{AnyConnection, StoreError};
+use crate::domain::OrderState;
+use crate::money::{Currency, Money};
+
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// `YYYY-MM-DD`, UTC, inclusive.
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub states: Vec<OrderState>,
+    pub merchant: Option<i64>,
+    /// Exact, or a mask with `%`.
+    pub order_number: Option<String>,
+    pub billnumber: Option<String>,
+    /// Decimal, in the currency's minor unit (two decimals when no currency is chosen).
+    pub amount_min: Option<String>,
+    pub amount_max: Option<String>,
+    pub currency: Option<String>,
+    /// E-mail, last name or first name, exact.
+    pub customer: Option<String>,
+    /// The last four digits of the card.
+    pub card: Option<String>,
+    /// `test` or `live`.
+    pub mode: Option<String>,
+}
+
+/// Where a page starts: after this order.
+pub type Cursor = (PrimitiveDateTime, OrderId);
+
+fn text(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_owned())
+}
+
+fn bad(field: &str) -> AccountError {
+    AccountError::BadRequest(format!("The filter {field} is not valid."))
+}
+
+impl Filter {
+    /// Parses the query string; also answers the cursor (`after`), if any.
+    pub fn parse(query: &str) -> Result<(Filter, Option<Cursor>), AccountError> {
+        let mut f = Filter::default();
+        let mut after = None;
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let Some(v) = text(&value) else { continue };
+            match key.as_ref() {
+                "from" | "to" => {
+                    let format = time::macros::format_description!("[year]-[month]-[day]");
+                    let d = Date::parse(&v, &format).map_err(|_| bad(&key))?;
+                    if key == "from" { f.from = Some(d) } else { f.to = Some(d) }
+                }
+                "state" => {
+                    let s: OrderState = v.parse().map_err(|_| bad("state"))?;
+                    if !f.states.contains(&s) {
+                        f.states.push(s);
+                    }
+                }
+                "merchant" => f.merchant = Some(v.parse().map_err(|_| bad("merchant"))?),
+                "order_number" if v.len() <= 128 => f.order_number = Some(v),
+                "billnumber" if v.len() <= 20 => f.billnumber = Some(v),
+                "amount_min" => f.amount_min = Some(v),
+                "amount_max" => f.amount_max = Some(v),
+                "currency" => {
+                    v.parse::<Currency>().map_err(|_| bad("currency"))?;
+                    f.currency = Some(v.to_uppercase());
+                }
+                "customer" if v.len() <= 200 => f.customer = Some(v),
+                "card" if v.len() == 4 && v.bytes().all(|b| b.is_ascii_digit()) => f.card = Some(v),
+                "mode" if v == "test" || v == "live" => f.mode = Some(v),
+                "after" => after = Some(decode_cursor(&v)?),
+                _ => return Err(bad(&key)),
+            }
+        }
+        f.amount_minor(&f.amount_min, "amount_min")?;
+        f.amount_minor(&f.amount_max, "amount_max")?;
+        Ok((f, after))
+    }
+
+    fn amount_minor(&self, v: &Option<String>, field: &str) -> Result<Option<i64>, AccountError> {
+        let currency = self.currency.as_deref().unwrap_or("RUB").parse::<Currency>().map_err(|_| bad("currency"))?;
+        v.as_deref().map(|s| Money::parse(s, currency).map(|m| m.minor).map_err(|_| bad(field))).transpose()
+    }
+
+    /// The filter as a query string (without the cursor), for links and the export.
+    pub fn to_query(&self) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        let date = |d: &Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+        if let Some(d) = &self.from {
+            q.append_pair("from", &date(d));
+        }
+        if let Some(d) = &self.to {
+            q.append_pair("to", &date(d));
+        }
+        for s in &self.states {
+            q.append_pair("state", s.as_str());
+        }
+        let m = self.merchant.map(|n| n.to_string());
+        for (k, v) in [
+            ("merchant", &m),
+            ("order_number", &self.order_number),
+            ("billnumber", &self.billnumber),
+            ("amount_min", &self.amount_min),
+            ("amount_max", &self.amount_max),
+            ("currency", &self.currency),
+            ("customer", &self.customer),
+            ("card", &self.card),
+            ("mode", &self.mode),
+        ] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        q.finish()
+    }
+
+    /// Up to `limit` orders after `after`, newest first, with their merchant's number.
+    pub fn load(
+        &self,
+        c: &mut AnyConnection,
+        enterprise: &EnterpriseId,
+        after: Option<&Cursor>,
+        limit: i64,
+    ) -> Result<Vec<(Order, i64)>, StoreError> {
+        let mut q = orders::table
+            .inner_join(merchants::table)
+            .filter(merchants::enterprise_id.eq(enterprise.clone()))
+            .select((Order::as_select(), merchants::merchant_number))
+            .into_boxed();
+        if let Some(d) = self.from {
+            q = q.filter(orders::created_at.ge(PrimitiveDateTime::new(d, Time::MIDNIGHT)));
+        }
+        if let Some(d) = self.to.and_then(|d| d.next_day()) {
+            q = q.filter(orders::created_at.lt(PrimitiveDateTime::new(d, Time::MIDNIGHT)));
+        }
+        if !self.states.is_empty() {
+            q = q.filter(orders::state.eq_any(self.states.iter().map(|s| s.as_str()).collect::<Vec<_>>()));
+        }
+        if let Some(n) = self.merchant {
+            q = q.filter(merchants::merchant_number.eq(n));
+        }
+        if let Some(n) = &self.order_number {
+            if n.contains('%') {
+                // `%` is the mask; `_` and `\` are literal characters of an order number.
+                let pattern = n.replace('\\', "\\\\").replace('_', "\\_");
+                q = q.filter(orders::order_number.like(pattern).escape('\\'));
+            } else {
+                q = q.filter(orders::order_number.eq(n.clone()));
+            }
+        }
+        if let Some(b) = &self.billnumber {
+            q = q.filter(orders::billnumber.eq(b.clone()));
+        }
+        let parse = |v: &Option<String>| self.amount_minor(v, "amount").map_err(|_| StoreError::NotCommitted);
+        if let Some(min) = parse(&self.amount_min)? {
+            q = q.filter(orders::amount.ge(min));
+        }
+        if let Some(max) = parse(&self.amount_max)? {
+            q = q.filter(orders::amount.le(max));
+        }
+        if let Some(cur) = &self.currency {
+            q = q.filter(orders::currency.eq(cur.clone()));
+        }
+        if let Some(who) = &self.customer {
+            q = q.filter(
+                orders::email
+                    .eq(who.clone())
+                    .or(orders::lastname.eq(who.clone()))
+                    .or(orders::firstname.eq(who.clone())),
+            );
+        }
+        if let Some(last4) = &self.card {
+            q = q.filter(exists(
+                operations::table
+                    .filter(operations::order_id.eq(orders::id))
+                    .filter(operations::card_mask.like(format!("%{last4}"))),
+            ));
+        }
+        if let Some(mode) = &self.mode {
+            q = q.filter(orders::test_mode.eq(mode == "test"));
+        }
+        if let Some((at, id)) = after {
+            q = q.filter(orders::created_at.lt(*at).or(orders::created_at.eq(*at).and(orders::id.lt(id.clone()))));
+        }
+        Ok(q.order((orders::created_at.desc(), orders::id.desc())).limit(limit).load(c)?)
+    }
+}
+
+/// The keyset cursor: the last order's creation time (unix microseconds) and id.
+pub fn encode_cursor(order: &Order) -> String {
+    let micros = order.created_at.assume_utc().unix_timestamp_nanos() / 1_000;
+    format!("{micros}_{}", order.id)
+}
+
+fn decode_cursor(cursor: &str) -> Result<Cursor, AccountError> {
+    let (micros, id) = cursor.split_once('_').ok_or_else(|| bad("after"))?;
+    let micros: i128 = micros.parse().map_err(|_| bad("after"))?;
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| bad("after"))?;
+    if id.is_empty() || id.len() > 64 {
+        return Err(bad("after"));
+    }
+    Ok((PrimitiveDateTime::new(t.date(), t.time()), OrderId(id.to_owned())))
+}

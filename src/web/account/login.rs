@@ -1,0 +1,286 @@
+//! Sign-in, logout and password change.
+//!
+//! Failed sign-ins are counted per login in `account_sign_ins` whether or not the login exists,
+//! and every refusal shows the same message, so neither the answer nor the lock tells an
+//! attacker which logins exist. Unknown logins cost one argon2 verification like known ones.
+
+use std::sync::OnceLock;
+
+use actix_web::cookie::Cookie;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use diesel::prelude::*;
+use serde::Deserialize;
+use time::Duration;
+
+use super::AccountError;
+use super::session::{self, Account, constant_eq, random_token, signed_in};
+use crate::db::models::{User, UserId};
+use crate::db::schema::{account_sessions, account_sign_ins, users};
+use crate::db::{self, StoreError};
+use crate::gateway::setup::{hash_password, verify_password};
+use crate::startup::AppState;
+use crate::web::protection::{Protection, client_ip};
+
+pub const MAX_FAILURES: i32 = 10;
+pub const LOCK: Duration = Duration::minutes(30);
+pub const MIN_PASSWORD: usize = 12;
+const LOGIN_CSRF_COOKIE: &str = "kassa_login_csrf";
+/// The one refusal text.
+pub const REFUSED: &str = "Sign-in failed: wrong login or password, or too many attempts. Try again later.";
+
+#[derive(Template)]
+#[template(path = "account/login.html")]
+struct LoginPage {
+    csrf: String,
+    error: Option<&'static str>,
+    login: String,
+}
+
+pub(super) fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+}
+
+pub(super) fn render(t: &impl Template) -> Result<String, AccountError> {
+    t.render().map_err(|e| {
+        tracing::error!(error = %e, "account: template");
+        AccountError::Internal
+    })
+}
+
+/// The sign-in form. A signed-out visitor gets a CSRF token in a short cookie (there is no
+/// session yet to keep it in).
+fn login_page(state: &AppState, error: Option<&'static str>, login: String) -> Result<HttpResponse, AccountError> {
+    let csrf = random_token();
+    let body = render(&LoginPage { csrf: csrf.clone(), error, login })?;
+    let mut cookie = session::cookie(state, csrf);
+    cookie.set_name(LOGIN_CSRF_COOKIE);
+    cookie.set_path("/account/login");
+    let status =
+        if error.is_some() { actix_web::http::StatusCode::UNAUTHORIZED } else { actix_web::http::StatusCode::OK };
+    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").cookie(cookie).body(body))
+}
+
+pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
+    login_page(&state, None, String::new())
+}
+
+#[derive(Deserialize)]
+pub struct SignIn {
+    login: String,
+    password: String,
+    csrf: String,
+}
+
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("kassa-account-no-such-user").unwrap_or_default())
+}
+
+/// Verifies off the async threads, at most a few at once (each takes 19 MiB and a core).
+async fn verify(protection: &Protection, password: String, hash: Option<String>) -> Result<bool, AccountError> {
+    let _permit = protection.verifications.acquire().await.map_err(|_| AccountError::Internal)?;
+    tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&password, hash.as_deref().unwrap_or_else(|| dummy_hash()));
+        ok && hash.is_some()
+    })
+    .await
+    .map_err(|_| AccountError::Internal)
+}
+
+pub async fn submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    protection: web::Data<Protection>,
+    form: web::Form<SignIn>,
+) -> Result<HttpResponse, AccountError> {
+    let form = form.into_inner();
+    let expected = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    if expected.is_empty() || !constant_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+        return Err(AccountError::Csrf);
+    }
+    if let Some(ip) = client_ip(&req) {
+        protection.sign_ins.check(&format!("account:{ip}")).map_err(|_| AccountError::Limited)?;
+    }
+    let login = form.login.trim().to_owned();
+    if login.is_empty() || login.len() > 64 || form.password.is_empty() || form.password.len() > 1024 {
+        return login_page(&state, Some(REFUSED), login);
+    }
+    let now = db::now();
+    let lookup = login.clone();
+    let (user, locked_until) = state
+        .gateway
+        .store
+        .read(move |c| {
+            let user = User::by_login(c, &lookup)?;
+            let locked: Option<Option<time::PrimitiveDateTime>> =
+                account_sign_ins::table.find(&lookup).select(account_sign_ins::locked_until).first(c).optional()?;
+            Ok::<_, StoreError>((user, locked.flatten()))
+        })
+        .await?;
+    // A locked login is refused without looking at the password, so guessing goes nowhere.
+    if locked_until.is_some_and(|t| t > now) {
+        return login_page(&state, Some(REFUSED), login);
+    }
+    let user = user.filter(|u| u.role == "merchant" && u.active && u.enterprise_id.is_some());
+    let ok = verify(&protection, form.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let (Some(user), true) = (user, ok) else {
+        record_failure(&state, login.clone()).await?;
+        return login_page(&state, Some(REFUSED), login);
+    };
+    let previous = req.cookie(session::COOKIE).map(|c| c.value().to_owned());
+    let ip = client_ip(&req);
+    let user_id = user.id.clone();
+    let token = state
+        .gateway
+        .store
+        .write(move |c| {
+            diesel::delete(account_sign_ins::table.find(&login)).execute(c)?;
+            session::start(c, &user_id, ip, previous)
+        })
+        .await?;
+    let mut clear = Cookie::new(LOGIN_CSRF_COOKIE, "");
+    clear.set_path("/account/login");
+    clear.make_removal();
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/account/orders"))
+        .cookie(session::cookie(&state, token))
+        .cookie(clear)
+        .finish())
+}
+
+/// One more failure for `login`; the tenth locks it for [`LOCK`] and starts the count again.
+async fn record_failure(state: &AppState, login: String) -> Result<(), AccountError> {
+    let now = db::now();
+    state
+        .gateway
+        .store
+        .write(move |c| {
+            let failures: Option<i32> =
+                account_sign_ins::table.find(&login).select(account_sign_ins::failures).first(c).optional()?;
+            let count = failures.unwrap_or(0) + 1;
+            let (count, locked) = if count >= MAX_FAILURES { (0, Some(now + LOCK)) } else { (count, None) };
+            if failures.is_some() {
+                let target = account_sign_ins::table.find(&login);
+                if locked.is_some() {
+                    diesel::update(target)
+                        .set((
+                            account_sign_ins::failures.eq(count),
+                            account_sign_ins::locked_until.eq(locked),
+                            account_sign_ins::updated_at.eq(now),
+                        ))
+                        .execute(c)?;
+                } else {
+                    diesel::update(target)
+                        .set((account_sign_ins::failures.eq(count), account_sign_ins::updated_at.eq(now)))
+                        .execute(c)?;
+                }
+            } else {
+                diesel::insert_into(account_sign_ins::table)
+                    .values((
+                        account_sign_ins::login.eq(&login),
+                        account_sign_ins::failures.eq(count),
+                        account_sign_ins::locked_until.eq(locked),
+                        account_sign_ins::updated_at.eq(now),
+                    ))
+                    .execute(c)?;
+            }
+            Ok::<_, StoreError>(())
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn logout(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    account.check_csrf(&form.csrf)?;
+    if let Some(c) = req.cookie(session::COOKIE) {
+        session::end(&state, c.value().to_owned()).await?;
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", "/account/login"))
+        .cookie(session::removal_cookie(&state))
+        .finish())
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+struct PasswordPage {
+    account: Account,
+    message: Option<String>,
+    done: bool,
+}
+
+pub async fn password_form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    Ok(html(render(&PasswordPage { account, message: None, done: false })?))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    csrf: String,
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+pub async fn password_submit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    protection: web::Data<Protection>,
+    form: web::Form<PasswordChange>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    account.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let refuse = |account: Account, message: &str| -> Result<HttpResponse, AccountError> {
+        let body = render(&PasswordPage { account, message: Some(message.to_owned()), done: false })?;
+        Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body))
+    };
+    if form.new.chars().count() < MIN_PASSWORD || form.new.len() > 1024 {
+        return refuse(account, "The new password must have at least 12 characters.");
+    }
+    if form.new != form.repeat {
+        return refuse(account, "The two new passwords differ.");
+    }
+    let id = account.user_id.clone();
+    let hash: String = state
+        .gateway
+        .store
+        .read(move |c| users::table.find(id).select(users::password_hash).first(c).map_err(StoreError::from))
+        .await?;
+    if !verify(&protection, form.current, Some(hash)).await? {
+        return refuse(account, "The current password is wrong.");
+    }
+    let new = form.new;
+    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|_| AccountError::Internal)?
+        .map_err(|_| AccountError::Internal)?;
+    let (id, keep): (UserId, String) = (account.user_id.clone(), account.session_hash.clone());
+    state
+        .gateway
+        .store
+        .write(move |c| {
+            diesel::update(users::table.find(&id)).set(users::password_hash.eq(new_hash)).execute(c)?;
+            // Whoever else held the old password loses their sessions; this one stays.
+            diesel::delete(
+                account_sessions::table
+                    .filter(account_sessions::user_id.eq(&id))
+                    .filter(account_sessions::id_hash.ne(keep)),
+            )
+            .execute(c)
+            .map_err(StoreError::from)
+        })
+        .await?;
+    Ok(html(render(&PasswordPage { account, message: None, done: true })?))
+}

@@ -1,0 +1,70 @@
+//! The merchant personal account (`/account`): sign-in with server-side sessions, the Order
+//! Monitor with its CSV export, order details, and confirm/cancel from the details page.
+//!
+//! Every handler starts from [`session::signed_in`], which loads the session row named by the
+//! cookie; every query is scoped to the user's enterprise through [`Account::enterprise`].
+
+mod actions;
+mod details;
+mod error;
+mod filter;
+mod login;
+mod monitor;
+mod session;
+
+use actix_web::middleware::DefaultHeaders;
+use actix_web::web;
+
+pub use error::AccountError;
+pub use session::Account;
+
+/// A role of a user in the account, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Monitor, details, exports.
+    Viewer,
+    /// Plus confirm and cancel.
+    Operator,
+    /// Plus users and merchant settings.
+    Manager,
+}
+
+impl Role {
+    fn parse(s: &str) -> Role {
+        match s {
+            "manager" => Role::Manager,
+            "operator" => Role::Operator,
+            // Unknown text never grants more than viewing.
+            _ => Role::Viewer,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Manager => "manager",
+        }
+    }
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/account")
+            // Account pages hold order and customer data: no cache may keep them.
+            .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
+            .app_data(web::FormConfig::default().limit(16 * 1024))
+            .route("", web::get().to(monitor::home))
+            .route("/login", web::get().to(login::form))
+            .route("/login", web::post().to(login::submit))
+            .route("/logout", web::post().to(login::logout))
+            .route("/password", web::get().to(login::password_form))
+            .route("/password", web::post().to(login::password_submit))
+            .route("/orders", web::get().to(monitor::page))
+            .route("/orders.csv", web::get().to(monitor::export))
+            .route("/orders/{billnumber}", web::get().to(details::page))
+            .route("/orders/{billnumber}/confirm", web::post().to(actions::confirm))
+            .route("/orders/{billnumber}/cancel", web::get().to(actions::cancel_plan))
+            .route("/orders/{billnumber}/cancel", web::post().to(actions::cancel)),
+    );
+}

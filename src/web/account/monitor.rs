@@ -1,0 +1,189 @@
+//! The Order Monitor (`/account/orders`) and its CSV export (`/account/orders.csv`), both from
+//! the same [`Filter`], so the export holds exactly the rows of the view.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use actix_web::web::Bytes;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::AccountError;
+use super::filter::{Cursor, Filter, encode_cursor};
+use super::login::{html, render};
+use super::session::{Account, signed_in};
+use crate::db;
+use crate::db::models::Order;
+use crate::domain::OrderState;
+use crate::gateway::settlement_report::csv_field;
+use crate::money::format_minor;
+use crate::startup::AppState;
+
+pub const PAGE: i64 = 50;
+/// Rows read per database round trip of the export.
+const EXPORT_CHUNK: i64 = 1000;
+
+/// The dashboard is not built yet; the account opens on the monitor.
+pub async fn home() -> HttpResponse {
+    HttpResponse::SeeOther().insert_header(("Location", "/account/orders")).finish()
+}
+
+pub struct Row {
+    pub created_at: String,
+    pub merchant: i64,
+    pub order_number: String,
+    pub billnumber: String,
+    pub customer: String,
+    pub amount: String,
+    pub currency: String,
+    pub means: String,
+    pub state: String,
+    pub test: bool,
+}
+
+impl Row {
+    fn of(order: &Order, merchant: i64) -> Row {
+        Row {
+            created_at: db::iso8601(order.created_at),
+            merchant,
+            order_number: order.order_number.clone(),
+            billnumber: order.billnumber.clone(),
+            customer: customer(order),
+            amount: format_minor(order.amount, &order.currency),
+            currency: order.currency.clone(),
+            means: match &order.card_brand {
+                Some(b) => format!("{} {b}", order.payment_means),
+                None => order.payment_means.clone(),
+            },
+            state: order.state.clone(),
+            test: order.test_mode,
+        }
+    }
+}
+
+fn customer(order: &Order) -> String {
+    let name: Vec<&str> = [&order.firstname, &order.lastname].into_iter().flatten().map(String::as_str).collect();
+    match (&order.email, name.is_empty()) {
+        (Some(e), true) => e.clone(),
+        (Some(e), false) => format!("{} <{e}>", name.join(" ")),
+        (None, _) => name.join(" "),
+    }
+}
+
+pub struct StateBox {
+    pub name: &'static str,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account/orders.html")]
+struct MonitorPage {
+    account: Account,
+    filter: Filter,
+    states: Vec<StateBox>,
+    rows: Vec<Row>,
+    query: String,
+    next: Option<String>,
+}
+
+async fn load(
+    state: &AppState,
+    account: &Account,
+    filter: &Filter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<(Order, i64)>, AccountError> {
+    let (filter, enterprise) = (filter.clone(), account.enterprise.clone());
+    Ok(state.gateway.store.read(move |c| filter.load(c, &enterprise, after.as_ref(), limit)).await?)
+}
+
+pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let (filter, after) = Filter::parse(req.query_string())?;
+    let mut found = load(&state, &account, &filter, after, PAGE + 1).await?;
+    let query = filter.to_query();
+    let next = if found.len() as i64 > PAGE {
+        found.truncate(PAGE as usize);
+        found.last().map(|(o, _)| {
+            let cursor = encode_cursor(o);
+            if query.is_empty() { format!("after={cursor}") } else { format!("{query}&after={cursor}") }
+        })
+    } else {
+        None
+    };
+    let states =
+        OrderState::ALL.iter().map(|s| StateBox { name: s.as_str(), checked: filter.states.contains(s) }).collect();
+    let rows = found.iter().map(|(o, m)| Row::of(o, *m)).collect();
+    Ok(html(render(&MonitorPage { account, filter, states, rows, query, next })?))
+}
+
+pub const CSV_HEADER: &str =
+    "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,test\r\n";
+
+fn csv_line(row: &Row) -> String {
+    let test = if row.test { "test" } else { "live" };
+    let fields = [
+        row.created_at.clone(),
+        row.merchant.to_string(),
+        row.order_number.clone(),
+        row.billnumber.clone(),
+        row.state.clone(),
+        row.amount.clone(),
+        row.currency.clone(),
+        row.customer.clone(),
+        row.means.clone(),
+        test.to_owned(),
+    ];
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// The body of the export: chunks sent by the task that reads the rows.
+struct Chunks(tokio::sync::mpsc::Receiver<Result<Bytes, std::io::Error>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<Bytes, std::io::Error>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+/// All rows of the filtered view, read [`EXPORT_CHUNK`] at a time along the same keyset as the
+/// pages and streamed: memory stays constant whatever the number of rows.
+pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let (filter, _) = Filter::parse(req.query_string())?;
+    // The first chunk is read before answering, so a database failure is still a clean 500.
+    let first = load(&state, &account, &filter, None, EXPORT_CHUNK).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let state = state.into_inner();
+    tokio::spawn(async move {
+        let mut chunk = first;
+        let mut text = String::from(CSV_HEADER);
+        loop {
+            for (o, m) in &chunk {
+                text.push_str(&csv_line(&Row::of(o, *m)));
+            }
+            if tx.send(Ok(Bytes::from(std::mem::take(&mut text)))).await.is_err() {
+                return; // The client went away.
+            }
+            if (chunk.len() as i64) < EXPORT_CHUNK {
+                return;
+            }
+            let after = chunk.last().map(|(o, _)| (o.created_at, o.id.clone()));
+            match load(&state, &account, &filter, after, EXPORT_CHUNK).await {
+                Ok(next) => chunk = next,
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", "attachment; filename=\"orders.csv\""))
+        .streaming(Chunks(rx)))
+}
