@@ -517,3 +517,65 @@ async fn the_export_neutralises_spreadsheet_formulas_and_quotes_fields() {
     assert!(csv.body.contains(",\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\","), "{}", csv.body);
     assert!(csv.body.contains(",12.34,RUB,\"O,Neil\","), "{}", csv.body);
 }
+
+/// The delivery log on the order page, and the resend button of a message the worker gave up on.
+#[tokio::test]
+async fn a_dead_notification_is_shown_and_resent_from_the_order_page() {
+    use kassa::db::schema::outbox;
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 2101, |m| m.notification_url = Some("http://127.0.0.1:9/notify".into())).await;
+    let other = add_merchant(&app.gateway, 2102, |_| {}).await;
+    add_account_user(&app, &m, "shop_operator", "operator").await;
+    add_account_user(&app, &other, "stranger_op", "operator").await;
+    let order = paid_order(&app, &m, "resend-1", "10.00", false).await;
+    // The worker gave up on the notification (the shop's server never answered).
+    app.gateway
+        .store
+        .write(move |c| {
+            diesel::update(outbox::table).set((outbox::state.eq("failed"), outbox::attempts.eq(8))).execute(c)?;
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+    let id: String =
+        app.gateway.store.read(|c| outbox::table.select(outbox::id).first(c).map_err(StoreError::from)).await.unwrap();
+    let url = format!("{}/account/orders/{}", app.address, order.billnumber);
+    let resend = format!("{url}/deliveries/{id}/resend");
+
+    // Another enterprise cannot resend it, even knowing both ids.
+    let stranger = signed_in(&app, "stranger_op").await;
+    let csrf =
+        hidden(&get(&stranger, &format!("{}/account/orders", app.address)).await.body, "csrf").unwrap_or_default();
+    assert_eq!(post(&stranger, &resend, &[("csrf", &csrf)]).await.status, 404);
+
+    let c = signed_in(&app, "shop_operator").await;
+    let page = get(&c, &url).await;
+    assert!(page.body.contains("assist.notification") && page.body.contains(">failed<"), "{}", page.body);
+    assert!(page.body.contains(&format!("/deliveries/{id}/resend")), "the button is there");
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    assert_eq!(post(&c, &resend, &[("csrf", "forged")]).await.status, 403);
+    let done = post(&c, &resend, &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 303);
+    let row: (String, i32) = app
+        .gateway
+        .store
+        .read(|c| outbox::table.select((outbox::state, outbox::attempts)).first(c).map_err(StoreError::from))
+        .await
+        .unwrap();
+    assert_eq!(row, ("pending".into(), 0), "back in the worker's queue");
+    let again = post(&c, &resend, &[("csrf", &csrf)]).await;
+    assert_eq!(again.location.as_deref(), Some(format!("/account/orders/{}?done=repeated", order.billnumber).as_str()));
+    let audited: i64 = app
+        .gateway
+        .store
+        .read(|c| {
+            audit_events::table
+                .filter(audit_events::action.eq("account.resend"))
+                .count()
+                .get_result(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(audited, 2);
+}

@@ -195,3 +195,59 @@ pub async fn cancel(
     audit(&state, &account, &merchant, &order, "account.cancel", result.as_ref().map(|_| ()), detail).await;
     Ok(back(&order, result.as_ref().map(|_| "cancel")))
 }
+
+#[derive(Deserialize)]
+pub struct ResendForm {
+    csrf: String,
+}
+
+/// Puts a delivered or given-up message of the order (notification, webhook, e-mail) back in
+/// the worker's queue. Repeating it while the message is pending changes nothing.
+pub async fn resend(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+    form: web::Form<ResendForm>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let (billnumber, message) = path.into_inner();
+    let (order, merchant) = find(&state, &account, &billnumber).await?;
+    if !account.may_act() {
+        return Err(AccountError::Forbidden);
+    }
+    account.check_csrf(&form.csrf)?;
+    let (order_id, id) = (order.id.clone(), message.clone());
+    let resent = state
+        .gateway
+        .store
+        .write(move |c| {
+            use diesel::prelude::*;
+            // Only a message of this order: the id in the URL proves nothing by itself.
+            let ours: i64 = crate::db::schema::outbox::table
+                .filter(crate::db::schema::outbox::id.eq(&id))
+                .filter(crate::db::schema::outbox::order_id.eq(&order_id))
+                .count()
+                .get_result(c)?;
+            if ours == 0 {
+                return Ok(None);
+            }
+            Ok::<_, crate::db::StoreError>(Some(crate::worker::claim::resend(c, &id, crate::db::now())?))
+        })
+        .await
+        .map_err(|_| AccountError::Internal)?;
+    let Some(resent) = resent else { return Err(AccountError::NotFound) };
+    let event = AuditEvent {
+        merchant: merchant.id.clone(),
+        order: Some(order.id.clone()),
+        actor: Actor::User(account.login.clone()),
+        action: "account.resend",
+        outcome: if resent { "ok" } else { "already_pending" }.to_owned(),
+        detail: json!({ "message": message }),
+        ip: account.ip.clone(),
+    };
+    audit::record(&state.gateway.store, event).await;
+    let done = if resent { "resend" } else { "repeated" };
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", format!("/account/orders/{}?done={done}", order.billnumber)))
+        .finish())
+}

@@ -62,6 +62,10 @@ pub struct TransactionRow {
 }
 
 pub struct DeliveryRow {
+    pub id: String,
+    /// The last row of a message that is no longer pending, for a user who may act: it gets
+    /// the resend button.
+    pub resend: bool,
     pub topic: String,
     pub state: String,
     pub attempt: String,
@@ -98,7 +102,7 @@ fn opt(v: &Option<String>) -> String {
 }
 
 type OutboxRow =
-    (String, String, time::PrimitiveDateTime, Option<i32>, Option<String>, Option<time::PrimitiveDateTime>);
+    (String, String, String, time::PrimitiveDateTime, Option<i32>, Option<String>, Option<time::PrimitiveDateTime>);
 
 pub async fn page(
     req: HttpRequest,
@@ -124,6 +128,7 @@ pub async fn page(
                 .left_join(delivery_attempts::table)
                 .filter(outbox::order_id.eq(id.0.clone()))
                 .select((
+                    outbox::id,
                     outbox::topic,
                     outbox::state,
                     outbox::created_at,
@@ -170,9 +175,11 @@ pub async fn page(
             at: db::iso8601(t.created_at),
         })
         .collect();
-    let deliveries = log
+    let mut deliveries: Vec<DeliveryRow> = log
         .into_iter()
-        .map(|(topic, st, created, attempt, outcome, started)| DeliveryRow {
+        .map(|(id, topic, st, created, attempt, outcome, started)| DeliveryRow {
+            id,
+            resend: false,
             topic,
             state: st,
             attempt: attempt.map(|a| a.to_string()).unwrap_or_default(),
@@ -180,6 +187,10 @@ pub async fn page(
             at: db::iso8601(started.unwrap_or(created)),
         })
         .collect();
+    for i in 0..deliveries.len() {
+        let last = deliveries.get(i + 1).is_none_or(|next| next.id != deliveries[i].id);
+        deliveries[i].resend = last && account.may_act() && deliveries[i].state != "pending";
+    }
     let s = order.state();
     let confirm_nonce =
         if account.may_act() && s == OrderState::Delayed { Some(issue_nonce(&state, &account).await?) } else { None };

@@ -65,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/orders/{billnumber}", web::get().to(details::page))
             .route("/orders/{billnumber}/confirm", web::post().to(actions::confirm))
             .route("/orders/{billnumber}/cancel", web::get().to(actions::cancel_plan))
-            .route("/orders/{billnumber}/cancel", web::post().to(actions::cancel)),
+            .route("/orders/{billnumber}/cancel", web::post().to(actions::cancel))
+            .route("/orders/{billnumber}/deliveries/{message}/resend", web::post().to(actions::resend)),
     );
 }
