@@ -2,6 +2,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use kassa::config::Config;
+use kassa::gateway::settlement_report::ReportScope;
 use kassa::gateway::setup;
 use kassa::startup::{Application, open_gateway};
 
@@ -80,11 +81,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 Some(d) => time::Date::parse(&d, &format).map_err(|e| anyhow::anyhow!("--date {d}: {e}"))?,
                 None => time::OffsetDateTime::now_utc().date(),
             };
-            let merchant = match merchant {
-                Some(n) => Some(gateway.merchant_by_number(n).await?.id),
-                None => None,
+            let scope = match merchant {
+                Some(n) => ReportScope::Merchant(gateway.merchant_by_number(n).await?.id),
+                None => ReportScope::All,
             };
-            let report = gateway.settlement_report(day, merchant).await?;
+            let report = gateway.settlement_report(day, scope).await?;
             print!("{}", if totals { report.totals_csv() } else { report.items_csv() });
             Ok(())
         }

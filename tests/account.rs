@@ -579,3 +579,28 @@ async fn a_dead_notification_is_shown_and_resent_from_the_order_page() {
         .unwrap();
     assert_eq!(audited, 2);
 }
+
+/// The day's settlement report for the enterprise's own orders, as CSV.
+#[tokio::test]
+async fn settlement_report_of_the_enterprise() {
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 2201, |_| {}).await;
+    let other = add_merchant(&app.gateway, 2202, |_| {}).await;
+    add_account_user(&app, &m, "shop_viewer", "viewer").await;
+    let mine = paid_order(&app, &m, "settle-mine", "12.00", false).await;
+    let theirs = paid_order(&app, &other, "settle-theirs", "13.00", false).await;
+    app.gateway.settle().await.unwrap();
+    let c = signed_in(&app, "shop_viewer").await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let csv = get(&c, &format!("{}/account/settlement.csv?date={today}", app.address)).await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.body.contains(&format!("{}.1", mine.billnumber)) && csv.body.contains(",12.00,settled"),
+        "{}",
+        csv.body
+    );
+    assert!(!csv.body.contains(&theirs.billnumber), "another enterprise's order is not in it");
+    let totals = get(&c, &format!("{}/account/settlement.csv?date={today}&totals=1", app.address)).await;
+    assert_eq!(totals.body.lines().nth(1), Some(format!("{today},RUB,1,12.00,0,0.00").as_str()));
+    assert_eq!(get(&c, &format!("{}/account/settlement.csv?date=03.12.2026", app.address)).await.status, 400);
+}

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use kassa::db::StoreError;
 use kassa::db::schema::{merchants, orders, outbox, transactions};
 use kassa::domain::{OrderState, TransactionKind};
+use kassa::gateway::settlement_report::ReportScope;
 
 async fn past_deadline(t: &TestGateway, order: &kassa::db::models::Order) {
     let id = order.id.clone();
@@ -196,15 +197,15 @@ async fn settlement_report_per_day_and_currency() {
     t.pay(&o, "4111111111111111").await;
     t.gateway.settle().await.unwrap();
     let today = time::OffsetDateTime::now_utc().date();
-    let all = t.gateway.settlement_report(today, None).await.unwrap();
+    let all = t.gateway.settlement_report(today, ReportScope::All).await.unwrap();
     assert_eq!(all.items.len(), 3);
     assert_eq!(all.totals()["RUB"], (2, 1_700, 1, 250));
     let csv = all.items_csv();
     assert!(csv.contains("\"'=cmd|' /C calc'!A0\"") || csv.contains("'=cmd|' /C calc'!A0"), "{csv}");
     assert!(csv.lines().any(|l| l.ends_with(",2.50,rejected")), "{csv}");
-    let mine = t.gateway.settlement_report(today, Some(t.merchant.id.clone())).await.unwrap();
+    let mine = t.gateway.settlement_report(today, ReportScope::Merchant(t.merchant.id.clone())).await.unwrap();
     assert_eq!(mine.items.len(), 2, "a merchant sees only its own orders");
     assert_eq!(mine.totals_csv().lines().nth(1).unwrap(), format!("{today},RUB,1,10.00,1,2.50"));
     let yesterday = today.previous_day().unwrap();
-    assert!(t.gateway.settlement_report(yesterday, None).await.unwrap().items.is_empty());
+    assert!(t.gateway.settlement_report(yesterday, ReportScope::All).await.unwrap().items.is_empty());
 }

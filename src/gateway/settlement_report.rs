@@ -7,7 +7,7 @@ use std::fmt::Write;
 use diesel::prelude::*;
 
 use super::{Gateway, GatewayError};
-use crate::db::models::MerchantId;
+use crate::db::models::{EnterpriseId, MerchantId};
 use crate::db::schema::{merchants, operations, orders, settlement_batches, transactions};
 use crate::money::format_minor;
 
@@ -93,12 +93,22 @@ pub fn csv_field(value: &str) -> String {
     if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value }
 }
 
+/// Whose items a report holds.
+#[derive(Debug, Clone)]
+pub enum ReportScope {
+    /// Every merchant (admins, the CLI).
+    All,
+    Merchant(MerchantId),
+    /// Every merchant of one enterprise (its staff in the account).
+    Enterprise(EnterpriseId),
+}
+
 impl Gateway {
-    /// The items acknowledged on `day` (UTC), of one merchant or of all.
+    /// The items acknowledged on `day` (UTC) within `scope`.
     pub async fn settlement_report(
         &self,
         day: time::Date,
-        merchant: Option<MerchantId>,
+        scope: ReportScope,
     ) -> Result<SettlementReport, GatewayError> {
         let start = time::PrimitiveDateTime::new(day, time::Time::MIDNIGHT);
         let end = start + time::Duration::days(1);
@@ -111,8 +121,10 @@ impl Gateway {
                     .filter(settlement_batches::acknowledged_at.ge(start))
                     .filter(settlement_batches::acknowledged_at.lt(end))
                     .into_boxed();
-                if let Some(m) = merchant {
-                    q = q.filter(orders::merchant_id.eq(m));
+                match scope {
+                    ReportScope::All => {}
+                    ReportScope::Merchant(m) => q = q.filter(orders::merchant_id.eq(m)),
+                    ReportScope::Enterprise(e) => q = q.filter(merchants::enterprise_id.eq(e)),
                 }
                 q.order((transactions::currency.asc(), settlement_batches::id.asc(), orders::billnumber.asc()))
                     .select((

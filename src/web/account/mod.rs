@@ -62,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/password", web::post().to(login::password_submit))
             .route("/orders", web::get().to(monitor::page))
             .route("/orders.csv", web::get().to(monitor::export))
+            .route("/settlement.csv", web::get().to(monitor::settlement))
             .route("/orders/{billnumber}", web::get().to(details::page))
             .route("/orders/{billnumber}/confirm", web::post().to(actions::confirm))
             .route("/orders/{billnumber}/cancel", web::get().to(actions::cancel_plan))

@@ -187,3 +187,32 @@ pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         .insert_header(("Content-Disposition", "attachment; filename=\"orders.csv\""))
         .streaming(Chunks(rx)))
 }
+
+#[derive(serde::Deserialize)]
+pub struct SettlementQuery {
+    /// `YYYY-MM-DD` (UTC); today when absent.
+    date: Option<String>,
+    /// `1`: totals per currency instead of items.
+    totals: Option<String>,
+}
+
+/// The settlement report of a day for the user's enterprise, as CSV.
+pub async fn settlement(
+    req: HttpRequest,
+    query: web::Query<SettlementQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AccountError> {
+    let account = signed_in(&req, &state).await?;
+    let day = match query.date.as_deref().filter(|d| !d.is_empty()) {
+        Some(d) => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| AccountError::BadRequest("The date must be YYYY-MM-DD.".into()))?,
+        None => time::OffsetDateTime::now_utc().date(),
+    };
+    let scope = crate::gateway::settlement_report::ReportScope::Enterprise(account.enterprise.clone());
+    let report = state.gateway.settlement_report(day, scope).await.map_err(|_| AccountError::Internal)?;
+    let body = if query.totals.as_deref() == Some("1") { report.totals_csv() } else { report.items_csv() };
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"settlement-{day}.csv\"")))
+        .body(body))
+}
