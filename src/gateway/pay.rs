@@ -30,10 +30,10 @@ pub struct PayOutcome {
 }
 
 /// The payment, as written before the processor is called.
-struct Started {
-    order: Order,
-    operation: OperationId,
-    authorization: TransactionId,
+pub(super) struct Started {
+    pub order: Order,
+    pub operation: OperationId,
+    pub authorization: TransactionId,
 }
 
 impl Gateway {
@@ -45,7 +45,7 @@ impl Gateway {
         request.card.expiry.check_not_expired(now.date())?;
         let (order_id, card) = (order.clone(), request.card.clone());
         let client_ip = request.client_ip.clone();
-        let started = self.store.write(move |c| start(c, &order_id, &card, client_ip, now)).await?;
+        let started = self.store.write(move |c| start(c, &order_id, &Means::card(&card), client_ip, now)).await?;
         let answer = self
             .with_timeout(self.processor.authorize(AuthRequest {
                 transaction_id: &started.authorization.0,
@@ -155,10 +155,34 @@ impl Gateway {
     }
 }
 
-fn start(
+/// How the customer pays, as recorded on the payment operation.
+pub(super) struct Means {
+    /// The order's payment-means entry this is (`card`, `wallet`).
+    pub kind: &'static str,
+    pub mask: Option<String>,
+    pub brand: Option<String>,
+    pub holder: Option<String>,
+    pub expiry: Option<String>,
+}
+
+impl Means {
+    fn card(card: &Card) -> Means {
+        Means {
+            kind: "card",
+            mask: Some(card.number.masked()),
+            brand: Some(card.number.brand().name().into()),
+            holder: Some(card.holder.clone()).filter(|h| !h.is_empty()),
+            expiry: Some(card.expiry.assist()),
+        }
+    }
+}
+
+/// Writes the payment operation and its authorization (`sent`), after the rules: the order is
+/// `In Process` and not expired, the means is allowed, no other payment is in flight.
+pub(super) fn start(
     c: &mut AnyConnection,
     order_id: &OrderId,
-    card: &Card,
+    means: &Means,
     client_ip: Option<String>,
     now: PrimitiveDateTime,
 ) -> Result<Started, GatewayError> {
@@ -171,7 +195,7 @@ fn start(
     if order.expires_at <= now {
         return Err(GatewayError::OrderExpired);
     }
-    if !order.payment_means.split(',').any(|m| m == "card") {
+    if !order.payment_means.split(',').any(|m| m == means.kind) {
         return Err(GatewayError::MeansNotAllowed);
     }
     let in_flight: i64 = operations::table
@@ -195,10 +219,10 @@ fn start(
         response_code: None,
         message: None,
         approval_code: None,
-        card_mask: Some(card.number.masked()),
-        card_brand: Some(card.number.brand().name().into()),
-        cardholder: Some(card.holder.clone()).filter(|h| !h.is_empty()),
-        card_expiry: Some(card.expiry.assist()),
+        card_mask: means.mask.clone(),
+        card_brand: means.brand.clone(),
+        cardholder: means.holder.clone(),
+        card_expiry: means.expiry.clone(),
         client_ip: client_ip.or_else(|| order.client_ip.clone()),
         cancel_reason: None,
         external_refund_id: None,
