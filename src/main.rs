@@ -58,10 +58,26 @@ async fn main() {
         }
     };
     tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::new(&config.log)).init();
-    if let Err(e) = run(cli.command.unwrap_or(Command::Serve), config).await {
-        eprintln!("kassa: {e:#}");
-        std::process::exit(1);
-    }
+    let code = match run(cli.command.unwrap_or(Command::Serve), config).await {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("kassa: {e:#}");
+            1
+        }
+    };
+    leave(code)
+}
+
+/// Ends the process without running the C library's exit handlers. OpenSSL (under libpq) frees
+/// its state in such a handler while r2d2's pool threads may still be opening or closing TLS
+/// connections to PostgreSQL; that crashed about one `kassa settle` in eight with SIGSEGV, after
+/// all its work was committed. Everything Kassa writes is committed before this point.
+fn leave(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` only ends the process; the buffers that matter were flushed above.
+    unsafe { libc::_exit(code) }
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {

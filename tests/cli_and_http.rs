@@ -94,3 +94,25 @@ async fn health_and_security_headers() {
     let page = reqwest::get(format!("{}/", app.address)).await.unwrap().text().await.unwrap();
     assert!(page.contains("/pay/order.cfm"));
 }
+
+/// A CLI run against PostgreSQL over TLS exits with its own status. (OpenSSL's exit handler
+/// used to crash about one run in eight with SIGSEGV while pool threads held TLS connections.)
+#[test]
+fn commands_exit_cleanly_over_tls_to_postgres() {
+    let db = TestDb::new();
+    if !db.is_postgres() {
+        return;
+    }
+    // The test URL may turn TLS off; this test wants libpq's default (TLS when offered).
+    let url = db.url.split('?').next().unwrap().to_owned();
+    for _ in 0..25 {
+        let status = kassa()
+            .arg("settle")
+            .env("KASSA_DATABASE_URL", &url)
+            .env("KASSA_DATA_DIR", db.dir())
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(0), "{status:?}");
+    }
+}
