@@ -38,13 +38,18 @@ fn back(order: &Order, result: Result<&str, &GatewayError>) -> HttpResponse {
     HttpResponse::SeeOther().insert_header(("Location", format!("/account/orders/{}?{q}", order.billnumber))).finish()
 }
 
+/// `ok`, or the stable code of the refusal.
+fn outcome<T>(result: &Result<T, GatewayError>) -> &'static str {
+    result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code())
+}
+
 async fn audit(
     state: &AppState,
     account: &Account,
     merchant: &Merchant,
     order: &Order,
     action: &'static str,
-    outcome: Result<(), &GatewayError>,
+    outcome: &str,
     detail: serde_json::Value,
 ) {
     let event = AuditEvent {
@@ -52,7 +57,7 @@ async fn audit(
         order: Some(order.id.clone()),
         actor: Actor::User(account.login.clone()),
         action,
-        outcome: outcome.map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
+        outcome: outcome.to_owned(),
         detail,
         ip: account.ip.clone(),
     };
@@ -90,7 +95,7 @@ pub async fn confirm(
     let minor = amount(&order, &form.amount)?;
     let result = state.gateway.confirm(&order.id, minor).await;
     let detail = json!({ "amount": minor, "currency": order.currency });
-    audit(&state, &account, &merchant, &order, "account.confirm", result.as_ref().map(|_| ()), detail).await;
+    audit(&state, &account, &merchant, &order, "account.confirm", outcome(&result), detail).await;
     Ok(back(&order, result.as_ref().map(|_| "confirm")))
 }
 
@@ -192,7 +197,7 @@ pub async fn cancel(
         "reverse": result.as_ref().ok().map(|o| o.plan.reverse()),
         "refund": result.as_ref().ok().map(|o| o.plan.refund),
     });
-    audit(&state, &account, &merchant, &order, "account.cancel", result.as_ref().map(|_| ()), detail).await;
+    audit(&state, &account, &merchant, &order, "account.cancel", outcome(&result), detail).await;
     Ok(back(&order, result.as_ref().map(|_| "cancel")))
 }
 
@@ -236,16 +241,8 @@ pub async fn resend(
         .await
         .map_err(|_| AccountError::Internal)?;
     let Some(resent) = resent else { return Err(AccountError::NotFound) };
-    let event = AuditEvent {
-        merchant: merchant.id.clone(),
-        order: Some(order.id.clone()),
-        actor: Actor::User(account.login.clone()),
-        action: "account.resend",
-        outcome: if resent { "ok" } else { "already_pending" }.to_owned(),
-        detail: json!({ "message": message }),
-        ip: account.ip.clone(),
-    };
-    audit::record(&state.gateway.store, event).await;
+    let result = if resent { "ok" } else { "already_pending" };
+    audit(&state, &account, &merchant, &order, "account.resend", result, json!({ "message": message })).await;
     let done = if resent { "resend" } else { "repeated" };
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", format!("/account/orders/{}?done={done}", order.billnumber)))

@@ -15,7 +15,6 @@ use crate::gateway::CancelRequest;
 use crate::money::{Currency, Money};
 use crate::startup::AppState;
 use crate::web::protection::Protection;
-use crate::web::protection::audit::{self, Actor, AuditEvent};
 
 /// An optional amount: both `amount` and `currency` or neither; in the order's payment currency.
 fn amount(order: &Order, amount: &Option<String>, currency: &Option<String>) -> Result<Option<i64>, ApiError> {
@@ -54,19 +53,15 @@ pub async fn confirm(
         let order = find(&state, &caller, &path).await?;
         let minor = amount(&order, &input.amount, &input.currency)?;
         let result = state.gateway.confirm(&order.id, minor).await;
-        audit::record(
-            &state.gateway.store,
-            AuditEvent {
-                merchant: caller.merchant.id.clone(),
-                order: Some(order.id.clone()),
-                actor: Actor::ApiKey(caller.key.id.clone()),
-                action: "api.confirm",
-                outcome: result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
-                detail: json!({ "billnumber": order.billnumber, "amount": minor }),
-                ip: caller.ip.clone(),
-            },
-        )
-        .await;
+        caller
+            .audit(
+                &state,
+                Some(order.id.clone()),
+                "api.confirm",
+                &result,
+                json!({ "billnumber": order.billnumber, "amount": minor }),
+            )
+            .await;
         let done = result?;
         Ok((
             StatusCode::OK,
@@ -106,24 +101,20 @@ pub async fn cancel(
         let request =
             CancelRequest { amount: minor, reason: input.reason, external_refund_id: input.external_refund_id.clone() };
         let result = state.gateway.cancel(&order.id, request).await;
-        audit::record(
-            &state.gateway.store,
-            AuditEvent {
-                merchant: caller.merchant.id.clone(),
-                order: Some(order.id.clone()),
-                actor: Actor::ApiKey(caller.key.id.clone()),
-                action: "api.cancel",
-                outcome: result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
-                detail: json!({
+        caller
+            .audit(
+                &state,
+                Some(order.id.clone()),
+                "api.cancel",
+                &result,
+                json!({
                     "billnumber": order.billnumber,
                     "amount": minor,
                     "reason": input.reason,
                     "external_refund_id": input.external_refund_id,
                 }),
-                ip: caller.ip.clone(),
-            },
-        )
-        .await;
+            )
+            .await;
         let done = result?;
         Ok((
             StatusCode::OK,

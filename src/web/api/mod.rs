@@ -63,6 +63,30 @@ pub struct ApiCaller {
 }
 
 /// Rate limits (per IP, then per merchant) and the API key of `Authorization: Bearer <key>`.
+impl ApiCaller {
+    /// Writes the audit row of a money-changing call made with this key.
+    pub async fn audit<T>(
+        &self,
+        state: &AppState,
+        order: Option<crate::db::models::OrderId>,
+        action: &'static str,
+        result: &Result<T, crate::gateway::GatewayError>,
+        detail: Value,
+    ) {
+        use crate::web::protection::audit::{self, Actor, AuditEvent};
+        let event = AuditEvent {
+            merchant: self.merchant.id.clone(),
+            order,
+            actor: Actor::ApiKey(self.key.id.clone()),
+            action,
+            outcome: result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
+            detail,
+            ip: self.ip.clone(),
+        };
+        audit::record(&state.gateway.store, event).await;
+    }
+}
+
 pub async fn authenticate(req: &HttpRequest, state: &AppState, protection: &Protection) -> Result<ApiCaller, ApiError> {
     protection.check_ip(req).map_err(|l| ApiError::limited(l.retry_after_secs()))?;
     let clear = req

@@ -18,7 +18,6 @@ use crate::domain::OrderState;
 use crate::gateway::OrderRequest;
 use crate::startup::AppState;
 use crate::web::protection::Protection;
-use crate::web::protection::audit::{self, Actor, AuditEvent};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -83,23 +82,20 @@ pub async fn create(
     idempotent(&req, &state, &caller, &body, || async {
         let request = order_request(&caller.merchant, json_body::<CreateOrder>(&body)?);
         let result = state.gateway.create_order(request.clone()).await;
-        audit::record(
-            &state.gateway.store,
-            AuditEvent {
-                merchant: caller.merchant.id.clone(),
-                order: result.as_ref().ok().map(|o| o.id.clone()),
-                actor: Actor::ApiKey(caller.key.id.clone()),
-                action: "api.create_order",
-                outcome: result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
-                detail: json!({
+        let order = result.as_ref().ok().map(|o| o.id.clone());
+        caller
+            .audit(
+                &state,
+                order,
+                "api.create_order",
+                &result,
+                json!({
                     "order_number": request.order_number,
                     "amount": request.order_amount,
                     "currency": request.order_currency,
                 }),
-                ip: caller.ip.clone(),
-            },
-        )
-        .await;
+            )
+            .await;
         let order = result?;
         let view = views::order(&caller.merchant, &order, Some(&[]), &state.config.public_url());
         Ok((StatusCode::CREATED, Value::Object(view)))
