@@ -339,7 +339,7 @@ async fn filters_keyset_paging_and_the_csv_export_agree() {
     let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
     assert_eq!(
         lines.next().unwrap(),
-        "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,test"
+        "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,response_code,test"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     let csv_bills: Vec<String> = rows.iter().map(|r| r[3].to_owned()).collect();

@@ -82,7 +82,12 @@ async fn fifty_full_cancels_return_the_money_once() {
 async fn fifty_partial_cancels_with_one_external_id_cancel_once() {
     let t = Arc::new(spawn_gateway().await);
     let order = t.paid("race-ext", "100.00", false, "4111111111111111").await;
-    let req = CancelRequest { amount: Some(1_500), external_refund_id: Some("ext-race-000001".into()), reason: None };
+    let req = CancelRequest {
+        amount: Some(1_500),
+        external_refund_id: Some("ext-race-000001".into()),
+        reason: None,
+        actor: None,
+    };
     let tasks = (0..N)
         .map(|_| (t.clone(), order.id.clone(), req.clone()))
         .map(|(t, id, req)| tokio::spawn(async move { t.gateway.cancel(&id, req).await }))

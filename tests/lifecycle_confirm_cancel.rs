@@ -174,7 +174,12 @@ async fn amex_is_refunded_never_reversed() {
 async fn external_refund_id_is_an_idempotency_key() {
     let t = spawn_gateway().await;
     let order = t.paid("ext-id", "100.00", false, VISA).await;
-    let req = CancelRequest { amount: Some(1_000), external_refund_id: Some("refund-0001".into()), reason: Some(1) };
+    let req = CancelRequest {
+        amount: Some(1_000),
+        external_refund_id: Some("refund-0001".into()),
+        reason: Some(1),
+        actor: None,
+    };
     let first = t.gateway.cancel(&order.id, req.clone()).await.unwrap();
     let second = t.gateway.cancel(&order.id, req.clone()).await.unwrap();
     assert!(second.repeated);

@@ -6,6 +6,7 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created_at -> Timestamp,
+        require_totp -> Bool,
     }
 }
 
@@ -49,6 +50,15 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         account_role -> Text,
+        merchant_scope -> Text,
+        amount_limit -> Nullable<BigInt>,
+        limit_currency -> Nullable<Text>,
+        email -> Nullable<Text>,
+        totp_secret -> Nullable<Text>,
+        totp_enabled -> Bool,
+        totp_last_step -> Nullable<BigInt>,
+        must_change_password -> Bool,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 
@@ -129,6 +139,7 @@ diesel::table! {
         external_refund_id -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        actor -> Nullable<Text>,
     }
 }
 
@@ -313,6 +324,7 @@ diesel::table! {
         ip -> Nullable<Text>,
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
+        stage -> Text,
     }
 }
 
@@ -335,3 +347,18 @@ diesel::table! {
 
 diesel::joinable!(account_sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(account_sessions, users);
+
+diesel::table! {
+    account_grants (user_id, merchant_id) {
+        user_id -> Text,
+        merchant_id -> Text,
+        role -> Text,
+    }
+}
+
+diesel::joinable!(account_grants -> users (user_id));
+diesel::joinable!(account_grants -> merchants (merchant_id));
+diesel::allow_tables_to_appear_in_same_query!(account_grants, users);
+diesel::allow_tables_to_appear_in_same_query!(account_grants, merchants);
+diesel::allow_tables_to_appear_in_same_query!(account_grants, enterprises);
+diesel::allow_tables_to_appear_in_same_query!(account_sessions, enterprises);

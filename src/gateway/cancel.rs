@@ -23,6 +23,8 @@ pub struct CancelRequest {
     pub reason: Option<i32>,
     /// Assist `Externalrefundid`: the merchant's idempotency key for this cancel.
     pub external_refund_id: Option<String>,
+    /// Who asks, kept on the operation: `account:<login>`, `api:<key>`, `worker`…
+    pub actor: Option<String>,
 }
 
 #[derive(Debug)]
@@ -180,6 +182,7 @@ fn reserve(
         external_refund_id: request.external_refund_id.clone(),
         created_at: now,
         updated_at: now,
+        actor: request.actor.clone(),
     };
     diesel::insert_into(operations::table).values(&operation).execute(c)?;
     let new_txn = |kind, state, amount| {

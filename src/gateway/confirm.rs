@@ -24,15 +24,25 @@ impl Gateway {
     /// `PartialDelayed` in part. Confirming again with the same (or no) amount answers with the
     /// first confirmation and changes nothing.
     pub async fn confirm(&self, order: &OrderId, amount: Option<i64>) -> Result<ConfirmOutcome, GatewayError> {
+        self.confirm_as(order, amount, None).await
+    }
+
+    /// [`Gateway::confirm`], naming who asks on the operation (`account:<login>`, …).
+    pub async fn confirm_as(
+        &self,
+        order: &OrderId,
+        amount: Option<i64>,
+        actor: Option<String>,
+    ) -> Result<ConfirmOutcome, GatewayError> {
         let order = order.clone();
-        self.store.write(move |c| confirm(c, &order, amount, true, db::now())).await
+        self.store.write(move |c| confirm(c, &order, amount, true, actor, db::now())).await
     }
 
     /// Confirms a `Delayed` order in full at its deadline, for merchants whose deadline policy
     /// is to confirm rather than reverse.
     pub async fn confirm_after_deadline(&self, order: &OrderId) -> Result<ConfirmOutcome, GatewayError> {
         let order = order.clone();
-        self.store.write(move |c| confirm(c, &order, None, false, db::now())).await
+        self.store.write(move |c| confirm(c, &order, None, false, Some("worker".into()), db::now())).await
     }
 }
 
@@ -41,6 +51,7 @@ fn confirm(
     order_id: &OrderId,
     amount: Option<i64>,
     enforce_deadline: bool,
+    actor: Option<String>,
     now: PrimitiveDateTime,
 ) -> Result<ConfirmOutcome, GatewayError> {
     let order = Order::lock(c, order_id)?;
@@ -83,6 +94,7 @@ fn confirm(
         external_refund_id: None,
         created_at: now,
         updated_at: now,
+        actor,
     };
     diesel::insert_into(operations::table).values(&operation).execute(c)?;
     Transaction::new(

@@ -228,6 +228,7 @@ pub(super) fn start(
         external_refund_id: None,
         created_at: now,
         updated_at: now,
+        actor: Some("customer".into()),
     };
     diesel::insert_into(operations::table)
         .values(&operation)

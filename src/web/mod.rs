@@ -8,6 +8,7 @@ mod headers;
 pub mod machine;
 pub mod protection;
 mod services;
+pub mod totp;
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;

@@ -29,7 +29,13 @@ pub async fn apply_deadlines(gateway: &Gateway) -> Result<usize, GatewayError> {
         let result = if merchant.deadline_policy == "confirm" {
             gateway.confirm_after_deadline(&order.id).await.map(|_| ())
         } else {
-            gateway.cancel(&order.id, CancelRequest { reason: Some(1), ..CancelRequest::default() }).await.map(|_| ())
+            gateway
+                .cancel(
+                    &order.id,
+                    CancelRequest { reason: Some(1), actor: Some("worker".into()), ..CancelRequest::default() },
+                )
+                .await
+                .map(|_| ())
         };
         match result {
             Ok(()) => handled += 1,

@@ -79,7 +79,7 @@ pub async fn sign_in(client: &reqwest::Client, address: &str, login: &str, passw
 pub async fn signed_in(app: &TestApp, login: &str) -> reqwest::Client {
     let c = client();
     let p = sign_in(&c, &app.address, login, PASSWORD).await;
-    assert_eq!((p.status, p.location.as_deref()), (303, Some("/account/orders")), "{}", p.body);
+    assert_eq!((p.status, p.location.as_deref()), (303, Some("/account")), "{}", p.body);
     c
 }
 
@@ -89,4 +89,27 @@ pub async fn paid_order(app: &TestApp, merchant: &Merchant, number: &str, amount
     let r = if delay { two_stage(r) } else { r };
     let order = app.gateway.create_order(r).await.expect("create order");
     app.gateway.pay(&order.id, PayRequest { card: card("4111111111111111"), client_ip: None }).await.expect("pay").order
+}
+
+/// Another merchant of `sibling`'s enterprise.
+pub async fn add_sibling_merchant(app: &TestApp, sibling: &Merchant, number: i64) -> Merchant {
+    let merchant = setup::new_merchant(&sibling.enterprise_id, number, &format!("Shop {number}"), super::SECRET);
+    let m = merchant.clone();
+    app.gateway
+        .store
+        .write(move |c| {
+            diesel::insert_into(kassa::db::schema::merchants::table).values(&m).execute(c)?;
+            Ok::<_, kassa::db::StoreError>(())
+        })
+        .await
+        .expect("insert merchant");
+    merchant
+}
+
+/// The text of the element with this id (`<… id="id">text</…>`), tags inside removed.
+pub fn by_id(html: &str, id: &str) -> Option<String> {
+    let marker = format!("id=\"{id}\">");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find("</")?;
+    Some(html[start..start + end].to_owned())
 }

@@ -29,6 +29,9 @@ pub struct Operation {
     pub external_refund_id: Option<String>,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
+    /// Who carried it out: `customer`, `account:<login>`, `api:<key>`, `webservices:<login>`,
+    /// `worker`.
+    pub actor: Option<String>,
 }
 
 pub type NewOperation = Operation;

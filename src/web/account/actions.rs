@@ -16,7 +16,6 @@ use crate::domain::CancelPlan;
 use crate::gateway::{CancelRequest, GatewayError};
 use crate::money::{Currency, Money, format_minor};
 use crate::startup::AppState;
-use crate::web::protection::audit::{self, Actor, AuditEvent};
 
 /// A decimal amount in the order's currency; empty means "the default".
 fn amount(order: &Order, text: &str) -> Result<Option<i64>, AccountError> {
@@ -52,25 +51,27 @@ async fn audit(
     outcome: &str,
     detail: serde_json::Value,
 ) {
-    let event = AuditEvent {
-        merchant: merchant.id.clone(),
-        order: Some(order.id.clone()),
-        actor: Actor::User(account.login.clone()),
-        action,
-        outcome: outcome.to_owned(),
-        detail,
-        ip: account.ip.clone(),
-    };
-    audit::record(&state.gateway.store, event).await;
+    super::audit(state, account, Some(merchant.id.clone()), Some(order.id.clone()), action, outcome, detail).await;
 }
 
-/// The role, the CSRF token and the nonce, in that order; `Ok(false)` for a repeated submit.
-async fn admit(state: &AppState, account: &Account, csrf: &str, nonce: &str) -> Result<bool, AccountError> {
-    if !account.may_act() {
-        return Err(AccountError::Forbidden);
-    }
+/// The role on the order's merchant and the amount limit, the CSRF token and the nonce, in that
+/// order; `Ok(false)` for a repeated submit.
+async fn admit(
+    state: &AppState,
+    account: &Account,
+    order: &Order,
+    amount: i64,
+    csrf: &str,
+    nonce: &str,
+) -> Result<bool, AccountError> {
+    account.check_action(&order.merchant_id, amount, &order.currency)?;
     account.check_csrf(csrf)?;
     take_nonce(state, account, nonce).await
+}
+
+/// `account:<login>`, kept on the operations the user carries out.
+fn actor(account: &Account) -> Option<String> {
+    Some(format!("account:{}", account.login))
 }
 
 #[derive(Deserialize)]
@@ -89,11 +90,12 @@ pub async fn confirm(
 ) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
     let (order, merchant) = find(&state, &account, &path).await?;
-    if !admit(&state, &account, &form.csrf, &form.nonce).await? {
+    let minor = amount(&order, &form.amount)?;
+    let checked = minor.unwrap_or_else(|| order.money().held());
+    if !admit(&state, &account, &order, checked, &form.csrf, &form.nonce).await? {
         return Ok(back(&order, Ok("repeated")));
     }
-    let minor = amount(&order, &form.amount)?;
-    let result = state.gateway.confirm(&order.id, minor).await;
+    let result = state.gateway.confirm_as(&order.id, minor, actor(&account)).await;
     let detail = json!({ "amount": minor, "currency": order.currency });
     audit(&state, &account, &merchant, &order, "account.confirm", outcome(&result), detail).await;
     Ok(back(&order, result.as_ref().map(|_| "confirm")))
@@ -135,7 +137,7 @@ pub async fn cancel_plan(
 ) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
     let (order, _) = find(&state, &account, &path).await?;
-    if !account.may_act() {
+    if !account.may_act_on(&order.merchant_id) {
         return Err(AccountError::Forbidden);
     }
     let reason = query.reason.unwrap_or(1);
@@ -147,6 +149,8 @@ pub async fn cancel_plan(
         Ok(plan) => plan,
         Err(e) => return Ok(back(&order, Err(&e))),
     };
+    // Beyond the limit is said before the plan, not after the click.
+    account.check_action(&order.merchant_id, plan.amount, &order.currency)?;
     let nonce = issue_nonce(&state, &account).await?;
     let (total, reverse, refund) = plan_text(&order, &plan);
     let state_after = plan.state_after.as_str().to_owned();
@@ -181,13 +185,14 @@ pub async fn cancel(
 ) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
     let (order, merchant) = find(&state, &account, &path).await?;
-    if !admit(&state, &account, &form.csrf, &form.nonce).await? {
+    if !admit(&state, &account, &order, form.amount_minor, &form.csrf, &form.nonce).await? {
         return Ok(back(&order, Ok("repeated")));
     }
     let request = CancelRequest {
         amount: Some(form.amount_minor),
         reason: Some(form.reason),
         external_refund_id: Some(form.nonce.clone()),
+        actor: actor(&account),
     };
     let result = state.gateway.cancel(&order.id, request).await;
     let detail = json!({
@@ -217,7 +222,7 @@ pub async fn resend(
     let account = signed_in(&req, &state).await?;
     let (billnumber, message) = path.into_inner();
     let (order, merchant) = find(&state, &account, &billnumber).await?;
-    if !account.may_act() {
+    if !account.may_act_on(&order.merchant_id) {
         return Err(AccountError::Forbidden);
     }
     account.check_csrf(&form.csrf)?;

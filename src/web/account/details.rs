@@ -11,7 +11,7 @@ use super::AccountError;
 use super::login::{html, render};
 use super::session::{Account, issue_nonce, signed_in};
 use crate::db::models::{Merchant, Operation, Order, Transaction};
-use crate::db::schema::{delivery_attempts, merchants, orders, outbox, settlement_batches};
+use crate::db::schema::{audit_events, delivery_attempts, merchants, orders, outbox, settlement_batches};
 use crate::db::{self, StoreError};
 use crate::domain::OrderState;
 use crate::money::format_minor;
@@ -23,7 +23,7 @@ pub async fn find(state: &AppState, account: &Account, billnumber: &str) -> Resu
         return Err(AccountError::NotFound);
     }
     let (enterprise, billnumber) = (account.enterprise.clone(), billnumber.to_owned());
-    state
+    let found: Option<(Order, Merchant)> = state
         .gateway
         .store
         .read(move |c| {
@@ -36,8 +36,9 @@ pub async fn find(state: &AppState, account: &Account, billnumber: &str) -> Resu
                 .optional()
                 .map_err(StoreError::from)
         })
-        .await?
-        .ok_or(AccountError::NotFound)
+        .await?;
+    // A merchant the user has no role on is as absent as another enterprise's.
+    found.filter(|(o, _)| account.access.role_for(&o.merchant_id).is_some()).ok_or(AccountError::NotFound)
 }
 
 pub struct OperationRow {
@@ -48,7 +49,26 @@ pub struct OperationRow {
     pub response_code: String,
     pub approval_code: String,
     pub card: String,
+    pub actor: String,
     pub at: String,
+}
+
+/// Who carried out an operation, for people: the payment is the customer's.
+fn actor_of(o: &Operation) -> String {
+    match (&o.actor, o.kind()) {
+        (Some(a), _) => a.clone(),
+        (None, crate::domain::OperationKind::Payment) => "customer".into(),
+        (None, _) => String::new(),
+    }
+}
+
+/// One line of the order's timeline.
+pub struct Event {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    /// For sorting: the time itself.
+    sort: time::PrimitiveDateTime,
 }
 
 pub struct TransactionRow {
@@ -85,6 +105,7 @@ struct DetailsPage {
     operations: Vec<OperationRow>,
     transactions: Vec<TransactionRow>,
     deliveries: Vec<DeliveryRow>,
+    timeline: Vec<Event>,
     /// Set when the user may confirm this order now.
     confirm_nonce: Option<String>,
     can_cancel: bool,
@@ -100,6 +121,8 @@ pub struct Notice {
 fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
+
+type AuditRow = (time::PrimitiveDateTime, String, String, String, String, Option<String>);
 
 type OutboxRow =
     (String, String, String, time::PrimitiveDateTime, Option<i32>, Option<String>, Option<time::PrimitiveDateTime>);
@@ -138,9 +161,23 @@ pub async fn page(
                 ))
                 .order((outbox::created_at.asc(), delivery_attempts::attempt.asc()))
                 .load(c)?;
-            Ok::<_, StoreError>((ops, (txs, batches), log))
+            let audit: Vec<AuditRow> = audit_events::table
+                .filter(audit_events::order_id.eq(id.0.clone()))
+                .order(audit_events::created_at.asc())
+                .select((
+                    audit_events::created_at,
+                    audit_events::actor_kind,
+                    audit_events::actor,
+                    audit_events::action,
+                    audit_events::outcome,
+                    audit_events::ip,
+                ))
+                .load(c)?;
+            Ok::<_, StoreError>((ops, (txs, batches), (log, audit)))
         })
         .await?;
+    let (log, audit) = log;
+    let timeline = timeline(&order, &ops, &txs.0, &log, &audit);
     let cur = order.currency.clone();
     let operations = ops
         .iter()
@@ -152,6 +189,7 @@ pub async fn page(
             response_code: opt(&o.response_code),
             approval_code: opt(&o.approval_code),
             card: opt(&o.card_mask),
+            actor: actor_of(o),
             at: db::iso8601(o.created_at),
         })
         .collect();
@@ -189,13 +227,14 @@ pub async fn page(
         .collect();
     for i in 0..deliveries.len() {
         let last = deliveries.get(i + 1).is_none_or(|next| next.id != deliveries[i].id);
-        deliveries[i].resend = last && account.may_act() && deliveries[i].state != "pending";
+        deliveries[i].resend = last && account.may_act_on(&order.merchant_id) && deliveries[i].state != "pending";
     }
     let s = order.state();
+    let may_act = account.may_act_on(&order.merchant_id);
     let confirm_nonce =
-        if account.may_act() && s == OrderState::Delayed { Some(issue_nonce(&state, &account).await?) } else { None };
+        if may_act && s == OrderState::Delayed { Some(issue_nonce(&state, &account).await?) } else { None };
     let money = order.money();
-    let can_cancel = account.may_act() && s.is_paid() && money.remaining() > 0;
+    let can_cancel = may_act && s.is_paid() && money.remaining() > 0;
     let notice = match (&query.done, &query.error) {
         (_, Some(code)) => Some(format!("Refused: {code}")),
         (Some(what), None) => Some(format!("Done: {what}. The order is now {}.", order.state)),
@@ -210,9 +249,120 @@ pub async fn page(
         operations,
         transactions,
         deliveries,
+        timeline,
         confirm_nonce,
         can_cancel,
         notice,
         order,
     })?))
+}
+
+/// One timeline of everything that happened to the order: the customer's steps (the order and
+/// each payment attempt), what merchant staff and systems did (operations and audit entries,
+/// refused attempts included), the money moving with the processing center (transactions and
+/// their batches) and every notification attempt. Oldest first.
+fn timeline(
+    order: &Order,
+    ops: &[Operation],
+    txs: &[Transaction],
+    log: &[OutboxRow],
+    audit: &[AuditRow],
+) -> Vec<Event> {
+    let money = |minor: i64, currency: &str| format!("{} {currency}", format_minor(minor, currency));
+    let mut events = vec![Event {
+        at: String::new(),
+        who: "shop".into(),
+        what: format!("Order {} created for {}", order.order_number, money(order.amount, &order.currency)),
+        sort: order.created_at,
+    }];
+    for o in ops {
+        let code = o.response_code.as_deref().map(|c| format!(", code {c}")).unwrap_or_default();
+        let card = o.card_mask.as_deref().map(|c| format!(" with {c}")).unwrap_or_default();
+        events.push(Event {
+            at: String::new(),
+            who: actor_of(o),
+            what: format!(
+                "{}.{} {} of {}{card}: {}{code}",
+                order.billnumber,
+                o.seq,
+                o.kind,
+                money(o.amount, &o.currency),
+                o.state
+            ),
+            sort: o.updated_at,
+        });
+    }
+    for t in txs {
+        let batch = t.batch_id.as_ref().map(|b| format!(", settlement batch {b}")).unwrap_or_default();
+        events.push(Event {
+            at: String::new(),
+            who: "processing center".into(),
+            what: format!("{} {} {}{batch}", t.kind, money(t.amount, &t.currency), t.state),
+            sort: t.updated_at,
+        });
+    }
+    for (_, topic, _, created, attempt, outcome, started) in log {
+        let what = match (attempt, outcome) {
+            (Some(n), Some(out)) => format!("{topic}: attempt {n}, {out}"),
+            (Some(n), None) => format!("{topic}: attempt {n} under way"),
+            _ => format!("{topic}: queued"),
+        };
+        events.push(Event { at: String::new(), who: "worker".into(), what, sort: started.unwrap_or(*created) });
+    }
+    for (at, kind, actor, action, outcome, ip) in audit {
+        let from = ip.as_deref().map(|ip| format!(" from {ip}")).unwrap_or_default();
+        events.push(Event {
+            at: String::new(),
+            who: format!("{kind} {actor}"),
+            what: format!("{action}: {outcome}{from}"),
+            sort: *at,
+        });
+    }
+    // A stable sort keeps the order of equal times: the order, then its operations, and so on.
+    events.sort_by_key(|e| e.sort);
+    for e in &mut events {
+        e.at = db::iso8601(e.sort);
+    }
+    events
+}
+
+/// The order's operations as CSV (UTF-8, a header row, decimal amounts, ISO 8601 times).
+pub async fn operations_csv(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AccountError> {
+    use crate::gateway::settlement_report::csv_field;
+    let account = signed_in(&req, &state).await?;
+    let (order, _) = find(&state, &account, &path).await?;
+    let id = order.id.clone();
+    let ops = state.gateway.store.read(move |c| Operation::of_order(c, &id).map_err(StoreError::from)).await?;
+    let mut body = String::from(
+        "operation,type,state,amount,currency,response_code,message,approval_code,card,actor,created_at,updated_at\r\n",
+    );
+    for o in &ops {
+        let fields = [
+            format!("{}.{}", order.billnumber, o.seq),
+            o.kind.clone(),
+            o.state.clone(),
+            format_minor(o.amount, &o.currency),
+            o.currency.clone(),
+            opt(&o.response_code),
+            opt(&o.message),
+            opt(&o.approval_code),
+            opt(&o.card_mask),
+            actor_of(o),
+            db::iso8601(o.created_at),
+            db::iso8601(o.updated_at),
+        ];
+        body.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+        body.push_str("\r\n");
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"order-{}-operations.csv\"", order.billnumber),
+        ))
+        .body(body))
 }

@@ -24,6 +24,12 @@ pub enum AccountError {
     Limited,
     #[error("internal error")]
     Internal,
+    /// Sign-in is not finished: the session must go to this page first.
+    #[error("finish signing in first")]
+    Step(&'static str),
+    /// An operator's action beyond their amount limit; the text says what the limit is.
+    #[error("{0}")]
+    OverLimit(String),
 }
 
 impl From<StoreError> for AccountError {
@@ -42,7 +48,8 @@ impl From<diesel::result::Error> for AccountError {
 impl ResponseError for AccountError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AccountError::SignIn => StatusCode::SEE_OTHER,
+            AccountError::SignIn | AccountError::Step(_) => StatusCode::SEE_OTHER,
+            AccountError::OverLimit(_) => StatusCode::FORBIDDEN,
             AccountError::Csrf | AccountError::Forbidden => StatusCode::FORBIDDEN,
             AccountError::NotFound => StatusCode::NOT_FOUND,
             AccountError::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -52,8 +59,12 @@ impl ResponseError for AccountError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AccountError::SignIn = self {
-            return HttpResponse::SeeOther().insert_header(("Location", "/account/login")).finish();
+        match self {
+            AccountError::SignIn => {
+                return HttpResponse::SeeOther().insert_header(("Location", "/account/login")).finish();
+            }
+            AccountError::Step(page) => return HttpResponse::SeeOther().insert_header(("Location", *page)).finish(),
+            _ => {}
         }
         let text = self.to_string().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         HttpResponse::build(self.status_code())

@@ -1,13 +1,16 @@
 //! The Order Monitor's filters: parsed from the query string (so a view is a bookmarkable URL),
-//! turned into one boxed query scoped to the user's enterprise, paged by a keyset on
-//! (created_at, id), newest first.
+//! turned into one boxed query scoped to the user's enterprise (and to the merchants the user
+//! has a role on), sorted by date or amount and paged by a keyset on (sort key, id): no page
+//! costs more than the first.
 
 use diesel::dsl::exists;
 use diesel::prelude::*;
 use time::{Date, PrimitiveDateTime, Time};
 
 use super::AccountError;
-use crate::db::models::{EnterpriseId, Order, OrderId};
+use std::collections::HashMap;
+
+use crate::db::models::{EnterpriseId, MerchantId, Order, OrderId};
 use crate::db::schema::{merchants, operations, orders};
 use crate::db::{AnyConnection, StoreError};
 use crate::domain::OrderState;
@@ -33,10 +36,75 @@ pub struct Filter {
     pub card: Option<String>,
     /// `test` or `live`.
     pub mode: Option<String>,
+    /// The means the order was paid with: `card`, `wallet`, or a card brand (`VISA`, `MIR`…).
+    pub means: Option<String>,
+    pub sort: Sort,
 }
 
-/// Where a page starts: after this order.
-pub type Cursor = (PrimitiveDateTime, OrderId);
+/// The order of the rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Newest first.
+    #[default]
+    DateDesc,
+    DateAsc,
+    /// Largest first (in minor units: choose a currency for a meaningful order).
+    AmountDesc,
+    AmountAsc,
+}
+
+impl Sort {
+    pub const ALL: [(Sort, &'static str, &'static str); 4] = [
+        (Sort::DateDesc, "date", "newest first"),
+        (Sort::DateAsc, "date_asc", "oldest first"),
+        (Sort::AmountDesc, "amount", "largest amount first"),
+        (Sort::AmountAsc, "amount_asc", "smallest amount first"),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        Sort::ALL.iter().find(|(s, _, _)| *s == self).map(|(_, name, _)| *name).unwrap_or("date")
+    }
+
+    fn by_amount(self) -> bool {
+        matches!(self, Sort::AmountDesc | Sort::AmountAsc)
+    }
+}
+
+/// The means filter's choices: value and label.
+pub const MEANS: [(&str, &str); 7] = [
+    ("card", "any card"),
+    ("VISA", "VISA"),
+    ("MasterCard", "MasterCard"),
+    ("MIR", "MIR"),
+    ("AMEX", "AMEX"),
+    ("wallet", "e-wallet"),
+    ("none", "not paid"),
+];
+
+/// Where a page starts: after the order with this sort key and id.
+#[derive(Debug, Clone)]
+pub enum Cursor {
+    Date(PrimitiveDateTime, OrderId),
+    Amount(i64, OrderId),
+}
+
+impl Cursor {
+    pub fn after(order: &Order, sort: Sort) -> Cursor {
+        if sort.by_amount() {
+            Cursor::Amount(order.amount, order.id.clone())
+        } else {
+            Cursor::Date(order.created_at, order.id.clone())
+        }
+    }
+}
+
+/// An order of the view: with its merchant's number and the response code of its last payment
+/// attempt.
+pub struct Found {
+    pub order: Order,
+    pub merchant: i64,
+    pub response_code: Option<String>,
+}
 
 fn text(v: &str) -> Option<String> {
     let v = v.trim();
@@ -78,12 +146,22 @@ impl Filter {
                 "customer" if v.len() <= 200 => f.customer = Some(v),
                 "card" if v.len() == 4 && v.bytes().all(|b| b.is_ascii_digit()) => f.card = Some(v),
                 "mode" if v == "test" || v == "live" => f.mode = Some(v),
-                "after" => after = Some(decode_cursor(&v)?),
+                "means" if MEANS.iter().any(|(m, _)| *m == v) => f.means = Some(v),
+                "sort" => {
+                    f.sort = Sort::ALL
+                        .iter()
+                        .find(|(_, name, _)| *name == v)
+                        .map(|(s, _, _)| *s)
+                        .ok_or_else(|| bad("sort"))?
+                }
+                "after" => after = Some(v),
                 _ => return Err(bad(&key)),
             }
         }
         f.amount_minor(&f.amount_min, "amount_min")?;
         f.amount_minor(&f.amount_max, "amount_max")?;
+        // The cursor is read last: its form depends on the sort, wherever `sort` stands.
+        let after = after.map(|v| decode_cursor(&v, f.sort)).transpose()?;
         Ok((f, after))
     }
 
@@ -116,27 +194,36 @@ impl Filter {
             ("customer", &self.customer),
             ("card", &self.card),
             ("mode", &self.mode),
+            ("means", &self.means),
         ] {
             if let Some(v) = v {
                 q.append_pair(k, v);
             }
         }
+        if self.sort != Sort::DateDesc {
+            q.append_pair("sort", self.sort.as_str());
+        }
         q.finish()
     }
 
-    /// Up to `limit` orders after `after`, newest first, with their merchant's number.
+    /// Up to `limit` orders after `after`, in the filter's order, among the enterprise's
+    /// orders or, when `visible` is given, among those merchants' only.
     pub fn load(
         &self,
         c: &mut AnyConnection,
         enterprise: &EnterpriseId,
+        visible: Option<&[MerchantId]>,
         after: Option<&Cursor>,
         limit: i64,
-    ) -> Result<Vec<(Order, i64)>, StoreError> {
+    ) -> Result<Vec<Found>, StoreError> {
         let mut q = orders::table
             .inner_join(merchants::table)
             .filter(merchants::enterprise_id.eq(enterprise.clone()))
             .select((Order::as_select(), merchants::merchant_number))
             .into_boxed();
+        if let Some(visible) = visible {
+            q = q.filter(orders::merchant_id.eq_any(visible.to_vec()));
+        }
         if let Some(d) = self.from {
             q = q.filter(orders::created_at.ge(PrimitiveDateTime::new(d, Time::MIDNIGHT)));
         }
@@ -189,25 +276,81 @@ impl Filter {
         if let Some(mode) = &self.mode {
             q = q.filter(orders::test_mode.eq(mode == "test"));
         }
-        if let Some((at, id)) = after {
-            q = q.filter(orders::created_at.lt(*at).or(orders::created_at.eq(*at).and(orders::id.lt(id.clone()))));
+        match self.means.as_deref() {
+            None => {}
+            Some("card") => q = q.filter(orders::card_brand.is_not_null().and(orders::card_brand.ne("Wallet"))),
+            Some("wallet") => q = q.filter(orders::card_brand.eq("Wallet")),
+            Some("none") => q = q.filter(orders::card_brand.is_null()),
+            Some(brand) => q = q.filter(orders::card_brand.eq(brand.to_owned())),
         }
-        Ok(q.order((orders::created_at.desc(), orders::id.desc())).limit(limit).load(c)?)
+        q = match (after, self.sort) {
+            (None, _) => q,
+            (Some(Cursor::Date(at, id)), Sort::DateDesc) => {
+                q.filter(orders::created_at.lt(*at).or(orders::created_at.eq(*at).and(orders::id.lt(id.clone()))))
+            }
+            (Some(Cursor::Date(at, id)), Sort::DateAsc) => {
+                q.filter(orders::created_at.gt(*at).or(orders::created_at.eq(*at).and(orders::id.gt(id.clone()))))
+            }
+            (Some(Cursor::Amount(a, id)), Sort::AmountDesc) => {
+                q.filter(orders::amount.lt(*a).or(orders::amount.eq(*a).and(orders::id.lt(id.clone()))))
+            }
+            (Some(Cursor::Amount(a, id)), Sort::AmountAsc) => {
+                q.filter(orders::amount.gt(*a).or(orders::amount.eq(*a).and(orders::id.gt(id.clone()))))
+            }
+            // `parse` makes the cursor of the sort; any other pairing is a programming error.
+            (Some(_), _) => return Err(StoreError::NotCommitted),
+        };
+        q = match self.sort {
+            Sort::DateDesc => q.order((orders::created_at.desc(), orders::id.desc())),
+            Sort::DateAsc => q.order((orders::created_at.asc(), orders::id.asc())),
+            Sort::AmountDesc => q.order((orders::amount.desc(), orders::id.desc())),
+            Sort::AmountAsc => q.order((orders::amount.asc(), orders::id.asc())),
+        };
+        let rows: Vec<(Order, i64)> = q.limit(limit).load(c)?;
+        // The response code of each order's last payment attempt: one query for the page.
+        let ids: Vec<OrderId> = rows.iter().map(|(o, _)| o.id.clone()).collect();
+        let codes: Vec<(OrderId, i32, Option<String>)> = operations::table
+            .filter(operations::order_id.eq_any(ids))
+            .filter(operations::kind.eq(crate::domain::OperationKind::Payment.as_str()))
+            .select((operations::order_id, operations::seq, operations::response_code))
+            .load(c)?;
+        let mut last: HashMap<OrderId, (i32, Option<String>)> = HashMap::new();
+        for (id, seq, code) in codes {
+            if last.get(&id).is_none_or(|(s, _)| *s < seq) {
+                last.insert(id, (seq, code));
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(order, merchant)| {
+                let response_code = last.remove(&order.id).and_then(|(_, c)| c);
+                Found { order, merchant, response_code }
+            })
+            .collect())
     }
 }
 
-/// The keyset cursor: the last order's creation time (unix microseconds) and id.
-pub fn encode_cursor(order: &Order) -> String {
-    let micros = order.created_at.assume_utc().unix_timestamp_nanos() / 1_000;
-    format!("{micros}_{}", order.id)
+/// The keyset cursor: the last order's sort key (creation time in unix microseconds, or amount
+/// in minor units) and id.
+pub fn encode_cursor(order: &Order, sort: Sort) -> String {
+    if sort.by_amount() {
+        format!("{}_{}", order.amount, order.id)
+    } else {
+        let micros = order.created_at.assume_utc().unix_timestamp_nanos() / 1_000;
+        format!("{micros}_{}", order.id)
+    }
 }
 
-fn decode_cursor(cursor: &str) -> Result<Cursor, AccountError> {
-    let (micros, id) = cursor.split_once('_').ok_or_else(|| bad("after"))?;
-    let micros: i128 = micros.parse().map_err(|_| bad("after"))?;
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| bad("after"))?;
+fn decode_cursor(cursor: &str, sort: Sort) -> Result<Cursor, AccountError> {
+    let (key, id) = cursor.split_once('_').ok_or_else(|| bad("after"))?;
     if id.is_empty() || id.len() > 64 {
         return Err(bad("after"));
     }
-    Ok((PrimitiveDateTime::new(t.date(), t.time()), OrderId(id.to_owned())))
+    let id = OrderId(id.to_owned());
+    if sort.by_amount() {
+        return Ok(Cursor::Amount(key.parse().map_err(|_| bad("after"))?, id));
+    }
+    let micros: i128 = key.parse().map_err(|_| bad("after"))?;
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(micros * 1_000).map_err(|_| bad("after"))?;
+    Ok(Cursor::Date(PrimitiveDateTime::new(t.date(), t.time()), id))
 }

@@ -14,10 +14,10 @@ use serde::Deserialize;
 use time::Duration;
 
 use super::AccountError;
-use super::session::{self, Account, constant_eq, random_token, signed_in};
+use super::session::{self, Account, Stage, advance, constant_eq, random_token, session_of};
 use crate::db::models::{User, UserId};
-use crate::db::schema::{account_sessions, account_sign_ins, users};
-use crate::db::{self, StoreError};
+use crate::db::schema::{account_sessions, account_sign_ins, enterprises, users};
+use crate::db::{self, AnyConnection, StoreError};
 use crate::gateway::setup::{hash_password, verify_password};
 use crate::startup::AppState;
 use crate::web::protection::{Protection, client_ip};
@@ -108,21 +108,29 @@ pub async fn submit(
     }
     let now = db::now();
     let lookup = login.clone();
-    let (user, locked_until) = state
+    let (user, deleted, locked_until) = state
         .gateway
         .store
         .read(move |c| {
             let user = User::by_login(c, &lookup)?;
+            let deleted = match &user {
+                Some(u) => users::table
+                    .find(&u.id)
+                    .select(users::deleted_at)
+                    .first::<Option<time::PrimitiveDateTime>>(c)?
+                    .is_some(),
+                None => false,
+            };
             let locked: Option<Option<time::PrimitiveDateTime>> =
                 account_sign_ins::table.find(&lookup).select(account_sign_ins::locked_until).first(c).optional()?;
-            Ok::<_, StoreError>((user, locked.flatten()))
+            Ok::<_, StoreError>((user, deleted, locked.flatten()))
         })
         .await?;
     // A locked login is refused without looking at the password, so guessing goes nowhere.
     if locked_until.is_some_and(|t| t > now) {
         return login_page(&state, Some(REFUSED), login);
     }
-    let user = user.filter(|u| u.role == "merchant" && u.active && u.enterprise_id.is_some());
+    let user = user.filter(|u| u.role == "merchant" && u.active && u.enterprise_id.is_some() && !deleted);
     let ok = verify(&protection, form.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let (Some(user), true) = (user, ok) else {
         record_failure(&state, login.clone()).await?;
@@ -135,22 +143,70 @@ pub async fn submit(
         .gateway
         .store
         .write(move |c| {
-            diesel::delete(account_sign_ins::table.find(&login)).execute(c)?;
-            session::start(c, &user_id, ip, previous)
+            // The failure count is cleared only once the whole sign-in (with TOTP) succeeds.
+            let stage = next_stage(c, &user_id, false)?;
+            if stage != Stage::Totp {
+                diesel::delete(account_sign_ins::table.find(&login)).execute(c)?;
+            }
+            Ok::<_, StoreError>((session::start(c, &user_id, stage, ip, previous)?, stage))
         })
         .await?;
+    let (token, stage) = token;
     let mut clear = Cookie::new(LOGIN_CSRF_COOKIE, "");
     clear.set_path("/account/login");
     clear.make_removal();
     Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", "/account/orders"))
+        .insert_header(("Location", stage.page()))
         .cookie(session::cookie(&state, token))
         .cookie(clear)
         .finish())
 }
 
+/// The first step a user still has to take at sign-in: the TOTP code (unless `totp_passed`), a
+/// new password after a manager's reset, TOTP enrolment when the enterprise requires it.
+pub(super) fn next_stage(c: &mut AnyConnection, user: &UserId, totp_passed: bool) -> Result<Stage, StoreError> {
+    let (totp, must_change, required): (bool, bool, bool) = users::table
+        .inner_join(enterprises::table.on(users::enterprise_id.eq(enterprises::id.nullable())))
+        .filter(users::id.eq(user))
+        .select((users::totp_enabled, users::must_change_password, enterprises::require_totp))
+        .first(c)?;
+    Ok(if totp && !totp_passed {
+        Stage::Totp
+    } else if must_change {
+        Stage::Password
+    } else if required && !totp {
+        Stage::Enroll
+    } else {
+        Stage::Full
+    })
+}
+
+/// Clears the failure count of a login after a complete sign-in.
+pub(super) fn clear_failures(c: &mut AnyConnection, login: &str) -> Result<(), StoreError> {
+    diesel::delete(account_sign_ins::table.find(login)).execute(c)?;
+    Ok(())
+}
+
+/// Whether the login is locked now.
+pub(super) async fn is_locked(state: &AppState, login: String) -> Result<bool, AccountError> {
+    let now = db::now();
+    let until: Option<Option<time::PrimitiveDateTime>> = state
+        .gateway
+        .store
+        .read(move |c| {
+            account_sign_ins::table
+                .find(login)
+                .select(account_sign_ins::locked_until)
+                .first(c)
+                .optional()
+                .map_err(StoreError::from)
+        })
+        .await?;
+    Ok(until.flatten().is_some_and(|t| t > now))
+}
+
 /// One more failure for `login`; the tenth locks it for [`LOCK`] and starts the count again.
-async fn record_failure(state: &AppState, login: String) -> Result<(), AccountError> {
+pub(super) async fn record_failure(state: &AppState, login: String) -> Result<(), AccountError> {
     let now = db::now();
     state
         .gateway
@@ -201,7 +257,7 @@ pub async fn logout(
     state: web::Data<AppState>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AccountError> {
-    let account = signed_in(&req, &state).await?;
+    let account = session_of(&req, &state).await?;
     account.check_csrf(&form.csrf)?;
     if let Some(c) = req.cookie(session::COOKIE) {
         session::end(&state, c.value().to_owned()).await?;
@@ -220,8 +276,17 @@ struct PasswordPage {
     done: bool,
 }
 
+/// The session of the password pages: open, or made to choose a new password first.
+async fn password_session(req: &HttpRequest, state: &AppState) -> Result<Account, AccountError> {
+    let account = session_of(req, state).await?;
+    match account.stage {
+        Stage::Full | Stage::Password => Ok(account),
+        other => Err(AccountError::Step(other.page())),
+    }
+}
+
 pub async fn password_form(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
-    let account = signed_in(&req, &state).await?;
+    let account = password_session(&req, &state).await?;
     Ok(html(render(&PasswordPage { account, message: None, done: false })?))
 }
 
@@ -239,7 +304,7 @@ pub async fn password_submit(
     protection: web::Data<Protection>,
     form: web::Form<PasswordChange>,
 ) -> Result<HttpResponse, AccountError> {
-    let account = signed_in(&req, &state).await?;
+    let account = password_session(&req, &state).await?;
     account.check_csrf(&form.csrf)?;
     let form = form.into_inner();
     let refuse = |account: Account, message: &str| -> Result<HttpResponse, AccountError> {
@@ -251,6 +316,9 @@ pub async fn password_submit(
     }
     if form.new != form.repeat {
         return refuse(account, "The two new passwords differ.");
+    }
+    if form.new == form.current {
+        return refuse(account, "The new password must differ from the current one.");
     }
     let id = account.user_id.clone();
     let hash: String = state
@@ -267,20 +335,31 @@ pub async fn password_submit(
         .map_err(|_| AccountError::Internal)?
         .map_err(|_| AccountError::Internal)?;
     let (id, keep): (UserId, String) = (account.user_id.clone(), account.session_hash.clone());
-    state
+    let next = state
         .gateway
         .store
         .write(move |c| {
-            diesel::update(users::table.find(&id)).set(users::password_hash.eq(new_hash)).execute(c)?;
+            diesel::update(users::table.find(&id))
+                .set((users::password_hash.eq(new_hash), users::must_change_password.eq(false)))
+                .execute(c)?;
             // Whoever else held the old password loses their sessions; this one stays.
             diesel::delete(
                 account_sessions::table
                     .filter(account_sessions::user_id.eq(&id))
                     .filter(account_sessions::id_hash.ne(keep)),
             )
-            .execute(c)
-            .map_err(StoreError::from)
+            .execute(c)?;
+            next_stage(c, &id, true)
         })
         .await?;
+    super::audit(&state, &account, None, None, "account.password_change", "ok", serde_json::json!({})).await;
+    if account.stage == Stage::Password {
+        // The sign-in goes on (to TOTP enrolment, or into the account) under a fresh id.
+        let token = advance(&state, &account, next).await?;
+        return Ok(HttpResponse::SeeOther()
+            .insert_header(("Location", next.page()))
+            .cookie(session::cookie(&state, token))
+            .finish());
+    }
     Ok(html(render(&PasswordPage { account, message: None, done: true })?))
 }

@@ -11,12 +11,45 @@ mod filter;
 mod login;
 mod monitor;
 mod session;
+mod two_factor;
+mod users;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
+use crate::db::models::{MerchantId, OrderId};
+use crate::startup::AppState;
+use crate::web::protection::audit::{self, Actor, AuditEvent};
+
 pub use error::AccountError;
-pub use session::Account;
+pub use session::{Access, Account, Stage, constant_eq};
+
+/// Writes an audit row for an action of the signed-in user; `merchant` is `None` for what
+/// concerns the whole enterprise (its users, its settings).
+async fn audit(
+    state: &AppState,
+    account: &Account,
+    merchant: Option<MerchantId>,
+    order: Option<OrderId>,
+    action: &'static str,
+    outcome: &str,
+    detail: serde_json::Value,
+) {
+    let mut detail = detail;
+    if let serde_json::Value::Object(map) = &mut detail {
+        map.insert("enterprise".into(), account.enterprise.0.clone().into());
+    }
+    let event = AuditEvent {
+        merchant,
+        order,
+        actor: Actor::AccountUser(account.login.clone()),
+        action,
+        outcome: outcome.to_owned(),
+        detail,
+        ip: account.ip.clone(),
+    };
+    audit::record(&state.gateway.store, event).await;
+}
 
 /// A role of a user in the account, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -30,7 +63,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn parse(s: &str) -> Role {
+    pub fn parse(s: &str) -> Role {
         match s {
             "manager" => Role::Manager,
             "operator" => Role::Operator,
@@ -60,10 +93,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout", web::post().to(login::logout))
             .route("/password", web::get().to(login::password_form))
             .route("/password", web::post().to(login::password_submit))
+            .route("/login/totp", web::get().to(two_factor::step_form))
+            .route("/login/totp", web::post().to(two_factor::step_submit))
+            .route("/totp", web::get().to(two_factor::setup_form))
+            .route("/totp", web::post().to(two_factor::setup_submit))
+            .route("/totp/disable", web::post().to(two_factor::disable))
+            .route("/users", web::get().to(users::list))
+            .route("/users", web::post().to(users::create))
+            .route("/users/require-totp", web::post().to(users::require_totp))
+            .route("/users/{id}", web::get().to(users::edit_form))
+            .route("/users/{id}", web::post().to(users::edit))
+            .route("/users/{id}/{action}", web::post().to(users::act))
             .route("/orders", web::get().to(monitor::page))
             .route("/orders.csv", web::get().to(monitor::export))
             .route("/settlement.csv", web::get().to(monitor::settlement))
             .route("/orders/{billnumber}", web::get().to(details::page))
+            .route("/orders/{billnumber}/operations.csv", web::get().to(details::operations_csv))
             .route("/orders/{billnumber}/confirm", web::post().to(actions::confirm))
             .route("/orders/{billnumber}/cancel", web::get().to(actions::cancel_plan))
             .route("/orders/{billnumber}/cancel", web::post().to(actions::cancel))

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::AccountError;
-use super::filter::{Cursor, Filter, encode_cursor};
+use super::filter::{Cursor, Filter, Found, MEANS, Sort, encode_cursor};
 use super::login::{html, render};
 use super::session::{Account, signed_in};
 use crate::db;
@@ -38,11 +38,13 @@ pub struct Row {
     pub currency: String,
     pub means: String,
     pub state: String,
+    pub response_code: String,
     pub test: bool,
 }
 
 impl Row {
-    fn of(order: &Order, merchant: i64) -> Row {
+    fn of(found: &Found) -> Row {
+        let (order, merchant) = (&found.order, found.merchant);
         Row {
             created_at: db::iso8601(order.created_at),
             merchant,
@@ -56,6 +58,7 @@ impl Row {
                 None => order.payment_means.clone(),
             },
             state: order.state.clone(),
+            response_code: found.response_code.clone().unwrap_or_default(),
             test: order.test_mode,
         }
     }
@@ -75,12 +78,21 @@ pub struct StateBox {
     pub checked: bool,
 }
 
+/// An option of a select: value, label, selected.
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
 #[derive(Template)]
 #[template(path = "account/orders.html")]
 struct MonitorPage {
     account: Account,
     filter: Filter,
     states: Vec<StateBox>,
+    means: Vec<Choice>,
+    sorts: Vec<Choice>,
     rows: Vec<Row>,
     query: String,
     next: Option<String>,
@@ -92,9 +104,13 @@ async fn load(
     filter: &Filter,
     after: Option<Cursor>,
     limit: i64,
-) -> Result<Vec<(Order, i64)>, AccountError> {
-    let (filter, enterprise) = (filter.clone(), account.enterprise.clone());
-    Ok(state.gateway.store.read(move |c| filter.load(c, &enterprise, after.as_ref(), limit)).await?)
+) -> Result<Vec<Found>, AccountError> {
+    let (filter, enterprise, visible) = (filter.clone(), account.enterprise.clone(), account.access.merchants());
+    Ok(state
+        .gateway
+        .store
+        .read(move |c| filter.load(c, &enterprise, visible.as_deref(), after.as_ref(), limit))
+        .await?)
 }
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
@@ -104,8 +120,8 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let query = filter.to_query();
     let next = if found.len() as i64 > PAGE {
         found.truncate(PAGE as usize);
-        found.last().map(|(o, _)| {
-            let cursor = encode_cursor(o);
+        found.last().map(|f| {
+            let cursor = encode_cursor(&f.order, filter.sort);
             if query.is_empty() { format!("after={cursor}") } else { format!("{query}&after={cursor}") }
         })
     } else {
@@ -113,12 +129,18 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     };
     let states =
         OrderState::ALL.iter().map(|s| StateBox { name: s.as_str(), checked: filter.states.contains(s) }).collect();
-    let rows = found.iter().map(|(o, m)| Row::of(o, *m)).collect();
-    Ok(html(render(&MonitorPage { account, filter, states, rows, query, next })?))
+    let means = MEANS
+        .iter()
+        .map(|(value, label)| Choice { value, label, selected: filter.means.as_deref() == Some(*value) })
+        .collect();
+    let sorts =
+        Sort::ALL.iter().map(|(sort, value, label)| Choice { value, label, selected: filter.sort == *sort }).collect();
+    let rows = found.iter().map(Row::of).collect();
+    Ok(html(render(&MonitorPage { account, filter, states, means, sorts, rows, query, next })?))
 }
 
 pub const CSV_HEADER: &str =
-    "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,test\r\n";
+    "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,response_code,test\r\n";
 
 fn csv_line(row: &Row) -> String {
     let test = if row.test { "test" } else { "live" };
@@ -132,6 +154,7 @@ fn csv_line(row: &Row) -> String {
         row.currency.clone(),
         row.customer.clone(),
         row.means.clone(),
+        row.response_code.clone(),
         test.to_owned(),
     ];
     let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
@@ -163,8 +186,8 @@ pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         let mut chunk = first;
         let mut text = String::from(CSV_HEADER);
         loop {
-            for (o, m) in &chunk {
-                text.push_str(&csv_line(&Row::of(o, *m)));
+            for found in &chunk {
+                text.push_str(&csv_line(&Row::of(found)));
             }
             if tx.send(Ok(Bytes::from(std::mem::take(&mut text)))).await.is_err() {
                 return; // The client went away.
@@ -172,7 +195,7 @@ pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
             if (chunk.len() as i64) < EXPORT_CHUNK {
                 return;
             }
-            let after = chunk.last().map(|(o, _)| (o.created_at, o.id.clone()));
+            let after = chunk.last().map(|f| Cursor::after(&f.order, filter.sort));
             match load(&state, &account, &filter, after, EXPORT_CHUNK).await {
                 Ok(next) => chunk = next,
                 Err(e) => {

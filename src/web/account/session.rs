@@ -11,8 +11,8 @@ use sha2::{Digest, Sha256};
 use time::{Duration, PrimitiveDateTime};
 
 use super::{AccountError, Role};
-use crate::db::models::{EnterpriseId, UserId};
-use crate::db::schema::{account_nonces, account_sessions, users};
+use crate::db::models::{EnterpriseId, MerchantId, UserId};
+use crate::db::schema::{account_grants, account_nonces, account_sessions, users};
 use crate::db::{self, AnyConnection, StoreError};
 use crate::startup::AppState;
 
@@ -22,6 +22,83 @@ pub const ABSOLUTE: Duration = Duration::hours(12);
 /// `last_seen_at` is written at most this often, so reading pages does not write every time.
 const TOUCH_EVERY: Duration = Duration::seconds(30);
 
+/// Which merchants of the enterprise a user sees, and with which role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Every merchant, now and later, with one role.
+    All(Role),
+    /// Only these merchants, each with its own role.
+    Listed(Vec<(MerchantId, Role)>),
+}
+
+impl Access {
+    pub fn role_for(&self, merchant: &MerchantId) -> Option<Role> {
+        match self {
+            Access::All(role) => Some(*role),
+            Access::Listed(grants) => grants.iter().find(|(m, _)| m == merchant).map(|(_, r)| *r),
+        }
+    }
+
+    /// The merchants a query must be limited to; `None` for all of the enterprise's.
+    pub fn merchants(&self) -> Option<Vec<MerchantId>> {
+        match self {
+            Access::All(_) => None,
+            Access::Listed(grants) => Some(grants.iter().map(|(m, _)| m.clone()).collect()),
+        }
+    }
+
+    /// The highest role held anywhere (what the navigation shows).
+    pub fn highest(&self) -> Role {
+        match self {
+            Access::All(role) => *role,
+            Access::Listed(grants) => grants.iter().map(|(_, r)| *r).max().unwrap_or(Role::Viewer),
+        }
+    }
+}
+
+/// How far a session has got through sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Waits for the TOTP code.
+    Totp,
+    /// The enterprise requires TOTP and the user has none yet: enrolment first.
+    Enroll,
+    /// A manager reset the password: a new one first.
+    Password,
+    Full,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Totp => "totp",
+            Stage::Enroll => "enroll",
+            Stage::Password => "password",
+            Stage::Full => "full",
+        }
+    }
+
+    fn parse(s: &str) -> Stage {
+        match s {
+            "full" => Stage::Full,
+            "enroll" => Stage::Enroll,
+            "password" => Stage::Password,
+            // Unknown text never opens the account.
+            _ => Stage::Totp,
+        }
+    }
+
+    /// The one page a session at this stage may see.
+    pub fn page(self) -> &'static str {
+        match self {
+            Stage::Totp => "/account/login/totp",
+            Stage::Enroll => "/account/totp",
+            Stage::Password => "/account/password",
+            Stage::Full => "/account",
+        }
+    }
+}
+
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
 pub struct Account {
@@ -29,15 +106,53 @@ pub struct Account {
     pub user_id: UserId,
     pub login: String,
     pub enterprise: EnterpriseId,
+    /// The highest role the user holds (shown in the navigation).
     pub role: Role,
+    pub access: Access,
+    /// An operator's limit per action: minor units and currency.
+    pub limit: Option<(i64, String)>,
+    pub stage: Stage,
     pub csrf: String,
     pub ip: Option<String>,
 }
 
 impl Account {
-    /// Operators and managers may move money.
+    /// The sign-in stopped at the password change a manager's reset requires.
+    pub fn must_change_password(&self) -> bool {
+        self.stage == Stage::Password
+    }
+
+    /// May confirm and cancel orders of some merchant.
     pub fn may_act(&self) -> bool {
         self.role >= Role::Operator
+    }
+
+    /// May confirm and cancel this merchant's orders.
+    pub fn may_act_on(&self, merchant: &MerchantId) -> bool {
+        self.access.role_for(merchant).is_some_and(|r| r >= Role::Operator)
+    }
+
+    /// Manages the enterprise's users: a manager of every merchant.
+    pub fn is_manager(&self) -> bool {
+        self.access == Access::All(Role::Manager)
+    }
+
+    /// Whether an action of `amount` (minor units of `currency`) on a `merchant`'s order is
+    /// within the user's role and limit. Managers have no limit; an operator's limit is in one
+    /// currency and an order in another is beyond it (there is no rate a limit could trust).
+    pub fn check_action(&self, merchant: &MerchantId, amount: i64, currency: &str) -> Result<(), AccountError> {
+        match self.access.role_for(merchant) {
+            Some(Role::Manager) => Ok(()),
+            Some(Role::Operator) => match &self.limit {
+                None => Ok(()),
+                Some((max, cur)) if cur == currency && amount <= *max => Ok(()),
+                Some((max, cur)) => Err(AccountError::OverLimit(format!(
+                    "This is beyond your limit of {} {cur} per action. Ask a manager to do it.",
+                    crate::money::format_minor(*max, cur)
+                ))),
+            },
+            _ => Err(AccountError::Forbidden),
+        }
     }
 
     pub fn check_csrf(&self, token: &str) -> Result<(), AccountError> {
@@ -82,13 +197,15 @@ struct NewSession {
     ip: Option<String>,
     created_at: PrimitiveDateTime,
     last_seen_at: PrimitiveDateTime,
+    stage: String,
 }
 
-/// Starts a new session for `user` (a fresh id at every sign-in) and ends `previous`, if any.
-/// Answers the cookie value.
+/// Starts a new session for `user` at `stage` (a fresh id at every sign-in) and ends
+/// `previous`, if any. Answers the cookie value.
 pub fn start(
     c: &mut AnyConnection,
     user: &UserId,
+    stage: Stage,
     ip: Option<String>,
     previous: Option<String>,
 ) -> Result<String, StoreError> {
@@ -104,8 +221,27 @@ pub fn start(
         ip,
         created_at: now,
         last_seen_at: now,
+        stage: stage.as_str().into(),
     };
     diesel::insert_into(account_sessions::table).values(&row).execute(c)?;
+    Ok(token)
+}
+
+/// Moves a session to its next stage under a fresh id (the old cookie value opens nothing).
+/// Answers the new cookie value.
+pub async fn advance(state: &AppState, account: &Account, stage: Stage) -> Result<String, AccountError> {
+    let token = random_token();
+    let (old, new) = (account.session_hash.clone(), hash_token(&token));
+    state
+        .gateway
+        .store
+        .write(move |c| {
+            diesel::update(account_sessions::table.find(old))
+                .set((account_sessions::id_hash.eq(new), account_sessions::stage.eq(stage.as_str())))
+                .execute(c)
+                .map_err(StoreError::from)
+        })
+        .await?;
     Ok(token)
 }
 
@@ -124,46 +260,91 @@ pub async fn end(state: &AppState, token: String) -> Result<(), AccountError> {
     Ok(())
 }
 
-type SessionRow = (String, PrimitiveDateTime, PrimitiveDateTime, UserId, String, Option<EnterpriseId>, String, bool);
+#[derive(Queryable)]
+struct SessionRow {
+    csrf: String,
+    created: PrimitiveDateTime,
+    seen: PrimitiveDateTime,
+    stage: String,
+    user_id: UserId,
+    login: String,
+    enterprise: Option<EnterpriseId>,
+    role: String,
+    active: bool,
+    scope: String,
+    amount_limit: Option<i64>,
+    limit_currency: Option<String>,
+}
 
-/// The signed-in user, or [`AccountError::SignIn`]. An expired session is deleted here.
+/// The signed-in user with a fully open session, or [`AccountError::SignIn`] (or the way to
+/// the step the session still has to take).
 pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Account, AccountError> {
+    let account = session_of(req, state).await?;
+    match account.stage {
+        Stage::Full => Ok(account),
+        stage => Err(AccountError::Step(stage.page())),
+    }
+}
+
+/// The session at `stage`: the pages of a sign-in step.
+pub async fn signed_in_at(req: &HttpRequest, state: &AppState, stage: Stage) -> Result<Account, AccountError> {
+    let account = session_of(req, state).await?;
+    if account.stage == stage { Ok(account) } else { Err(AccountError::Step(account.stage.page())) }
+}
+
+/// The user of the session named by the cookie, at whatever stage. An expired session is
+/// deleted here.
+pub async fn session_of(req: &HttpRequest, state: &AppState) -> Result<Account, AccountError> {
     let token = req.cookie(COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() == 64);
     let Some(token) = token else { return Err(AccountError::SignIn) };
     let hash = hash_token(&token);
     let lookup = hash.clone();
-    let row: Option<SessionRow> = state
+    let found: Option<(SessionRow, Vec<(MerchantId, String)>)> = state
         .gateway
         .store
         .read(move |c| {
-            account_sessions::table
+            let row: Option<SessionRow> = account_sessions::table
                 .inner_join(users::table)
                 .filter(account_sessions::id_hash.eq(lookup))
+                .filter(users::deleted_at.is_null())
                 .select((
                     account_sessions::csrf_token,
                     account_sessions::created_at,
                     account_sessions::last_seen_at,
+                    account_sessions::stage,
                     users::id,
                     users::login,
                     users::enterprise_id,
                     users::account_role,
                     users::active,
+                    users::merchant_scope,
+                    users::amount_limit,
+                    users::limit_currency,
                 ))
                 .first(c)
-                .optional()
-                .map_err(StoreError::from)
+                .optional()?;
+            let Some(row) = row else { return Ok(None) };
+            let grants = if row.scope == "listed" {
+                account_grants::table
+                    .filter(account_grants::user_id.eq(&row.user_id))
+                    .select((account_grants::merchant_id, account_grants::role))
+                    .load(c)?
+            } else {
+                Vec::new()
+            };
+            Ok::<_, StoreError>(Some((row, grants)))
         })
         .await?;
-    let Some((csrf, created, seen, user_id, login, enterprise, role, active)) = row else {
+    let Some((row, grants)) = found else {
         return Err(AccountError::SignIn);
     };
     let now = db::now();
-    let expired = now - seen > IDLE || now - created > ABSOLUTE;
-    let (Some(enterprise), false, true) = (enterprise, expired, active) else {
+    let expired = now - row.seen > IDLE || now - row.created > ABSOLUTE;
+    let (Some(enterprise), false, true) = (row.enterprise, expired, row.active) else {
         end(state, token).await?;
         return Err(AccountError::SignIn);
     };
-    if now - seen > TOUCH_EVERY {
+    if now - row.seen > TOUCH_EVERY {
         let h = hash.clone();
         state
             .gateway
@@ -176,13 +357,21 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Account, A
             })
             .await?;
     }
+    let access = if row.scope == "listed" {
+        Access::Listed(grants.into_iter().map(|(m, r)| (m, Role::parse(&r))).collect())
+    } else {
+        Access::All(Role::parse(&row.role))
+    };
     Ok(Account {
         session_hash: hash,
-        user_id,
-        login,
+        user_id: row.user_id,
+        login: row.login,
         enterprise,
-        role: Role::parse(&role),
-        csrf,
+        role: access.highest(),
+        access,
+        limit: row.amount_limit.zip(row.limit_currency),
+        stage: Stage::parse(&row.stage),
+        csrf: row.csrf,
         ip: crate::web::protection::client_ip(req),
     })
 }

@@ -52,7 +52,7 @@ pub async fn confirm(
         let input: ConfirmBody = json_body(&body)?;
         let order = find(&state, &caller, &path).await?;
         let minor = amount(&order, &input.amount, &input.currency)?;
-        let result = state.gateway.confirm(&order.id, minor).await;
+        let result = state.gateway.confirm_as(&order.id, minor, Some(format!("api:{}", caller.key.id))).await;
         caller
             .audit(
                 &state,
@@ -98,8 +98,12 @@ pub async fn cancel(
         let input: CancelBody = json_body(&body)?;
         let order = find(&state, &caller, &path).await?;
         let minor = amount(&order, &input.amount, &input.currency)?;
-        let request =
-            CancelRequest { amount: minor, reason: input.reason, external_refund_id: input.external_refund_id.clone() };
+        let request = CancelRequest {
+            amount: minor,
+            reason: input.reason,
+            external_refund_id: input.external_refund_id.clone(),
+            actor: Some(format!("api:{}", caller.key.id)),
+        };
         let result = state.gateway.cancel(&order.id, request).await;
         caller
             .audit(

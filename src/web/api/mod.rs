@@ -75,7 +75,7 @@ impl ApiCaller {
     ) {
         use crate::web::protection::audit::{self, Actor, AuditEvent};
         let event = AuditEvent {
-            merchant: self.merchant.id.clone(),
+            merchant: Some(self.merchant.id.clone()),
             order,
             actor: Actor::ApiKey(self.key.id.clone()),
             action,

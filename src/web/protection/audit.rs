@@ -14,6 +14,8 @@ pub enum Actor {
     User(String),
     /// A JSON API key, by id (never the key itself).
     ApiKey(String),
+    /// A merchant user of the personal account, by login.
+    AccountUser(String),
 }
 
 impl Actor {
@@ -21,6 +23,7 @@ impl Actor {
         match self {
             Actor::User(login) => ("user", login),
             Actor::ApiKey(id) => ("api_key", id),
+            Actor::AccountUser(login) => ("account_user", login),
         }
     }
 }
@@ -43,7 +46,8 @@ struct NewAuditEvent {
 /// One money-changing request.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
-    pub merchant: MerchantId,
+    /// `None` for what concerns the enterprise as a whole (its users, its settings).
+    pub merchant: Option<MerchantId>,
     pub order: Option<OrderId>,
     pub actor: Actor,
     /// `payrequest`, `charge`, `cancel`, `api.create_order`, `api.confirm`, `api.cancel`.
@@ -61,7 +65,7 @@ pub async fn record(store: &Store, event: AuditEvent) {
     let (kind, actor) = event.actor.parts();
     let row = NewAuditEvent {
         id: db::new_id(),
-        merchant_id: Some(event.merchant),
+        merchant_id: event.merchant,
         order_id: event.order,
         actor_kind: kind.into(),
         actor: actor.into(),

@@ -24,12 +24,17 @@ pub async fn cancel(
         let external_refund_id = call.fields.get("Externalrefundid").map(str::to_owned);
         let order = find_order(&state, &call).await?;
         let amount = requested_amount(&call.fields, &order)?;
-        let request = CancelRequest { amount, reason, external_refund_id: external_refund_id.clone() };
+        let request = CancelRequest {
+            amount,
+            reason,
+            external_refund_id: external_refund_id.clone(),
+            actor: Some(format!("webservices:{}", call.caller.login)),
+        };
         let result = state.gateway.cancel(&order.id, request).await;
         audit::record(
             &state.gateway.store,
             AuditEvent {
-                merchant: call.caller.merchant.id.clone(),
+                merchant: Some(call.caller.merchant.id.clone()),
                 order: Some(order.id.clone()),
                 actor: Actor::User(call.caller.login.clone()),
                 action: "cancel",

@@ -25,7 +25,8 @@ pub async fn charge(
     serve(&req, &body, &state.clone(), &protection, Format::Xml, |call| async move {
         let order = find_order(&state, &call).await?;
         let amount = requested_amount(&call.fields, &order)?;
-        let result = state.gateway.confirm(&order.id, amount).await;
+        let result =
+            state.gateway.confirm_as(&order.id, amount, Some(format!("webservices:{}", call.caller.login))).await;
         let outcome = match &result {
             Ok(_) => "ok".to_owned(),
             Err(e) => e.code().to_owned(),
@@ -33,7 +34,7 @@ pub async fn charge(
         audit::record(
             &state.gateway.store,
             AuditEvent {
-                merchant: call.caller.merchant.id.clone(),
+                merchant: Some(call.caller.merchant.id.clone()),
                 order: Some(order.id.clone()),
                 actor: Actor::User(call.caller.login.clone()),
                 action: "charge",

@@ -34,7 +34,7 @@ pub async fn payrequest(
         audit::record(
             &state.gateway.store,
             AuditEvent {
-                merchant: call.caller.merchant.id.clone(),
+                merchant: Some(call.caller.merchant.id.clone()),
                 order: result.as_ref().ok().map(|o| o.id.clone()),
                 actor: Actor::User(call.caller.login.clone()),
                 action: "payrequest",

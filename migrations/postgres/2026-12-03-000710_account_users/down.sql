@@ -1,0 +1,16 @@
+DROP INDEX account_sign_ins_updated;
+DROP INDEX orders_merchant_brand_created;
+DROP INDEX orders_merchant_amount_id;
+ALTER TABLE operations DROP COLUMN actor;
+ALTER TABLE account_sessions DROP COLUMN stage;
+ALTER TABLE enterprises DROP COLUMN require_totp;
+DROP TABLE account_grants;
+ALTER TABLE users DROP COLUMN deleted_at;
+ALTER TABLE users DROP COLUMN must_change_password;
+ALTER TABLE users DROP COLUMN totp_last_step;
+ALTER TABLE users DROP COLUMN totp_enabled;
+ALTER TABLE users DROP COLUMN totp_secret;
+ALTER TABLE users DROP COLUMN email;
+ALTER TABLE users DROP COLUMN limit_currency;
+ALTER TABLE users DROP COLUMN amount_limit;
+ALTER TABLE users DROP COLUMN merchant_scope;
