@@ -491,3 +491,52 @@ async fn sorting_by_amount_pages_by_keyset_and_the_means_filter() {
     let bad = get(&c, &format!("{}/account/orders?sort=amount&after=notanumber_x", app.address)).await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn the_sweep_removes_ended_sessions_and_stale_failure_counts_only() {
+    use kassa::db::schema::{account_nonces, account_sign_ins};
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 3061, |_| {}).await;
+    add_account_user(&app, &m, "sleepy", "viewer").await;
+    let live = signed_in(&app, "sleepy").await;
+    let _ended = signed_in(&app, "sleepy").await;
+    assert_eq!(sign_in(&client(), &app.address, "nobody-here", "wrong-password-1").await.status, 401);
+    assert_eq!(sign_in(&client(), &app.address, "someone-else", "wrong-password-1").await.status, 401);
+    // Age one session past the idle end, one failure count past a day, and a nonce.
+    let now = kassa::db::now();
+    app.gateway
+        .store
+        .write(move |c| {
+            let old: String = account_sessions::table
+                .select(account_sessions::id_hash)
+                .order(account_sessions::created_at.desc())
+                .first(c)?;
+            diesel::update(account_sessions::table.find(old))
+                .set(account_sessions::last_seen_at.eq(now - time::Duration::minutes(16)))
+                .execute(c)?;
+            diesel::update(account_sign_ins::table.find("nobody-here"))
+                .set(account_sign_ins::updated_at.eq(now - time::Duration::hours(25)))
+                .execute(c)?;
+            diesel::insert_into(account_nonces::table)
+                .values((
+                    account_nonces::nonce.eq("n".repeat(64)),
+                    account_nonces::session_hash.eq("x"),
+                    account_nonces::created_at.eq(now - time::Duration::hours(13)),
+                ))
+                .execute(c)?;
+            Ok::<_, StoreError>(())
+        })
+        .await
+        .unwrap();
+    let swept = kassa::web::account::sweep(&app.gateway.store).await.unwrap();
+    assert_eq!(swept, kassa::web::account::Swept { sessions: 1, nonces: 1, sign_ins: 1 });
+    assert_eq!(get(&live, &format!("{}/account/orders", app.address)).await.status, 200);
+    let left: Vec<String> = app
+        .gateway
+        .store
+        .read(|c| account_sign_ins::table.select(account_sign_ins::login).load(c).map_err(StoreError::from))
+        .await
+        .unwrap();
+    assert_eq!(left, vec!["someone-else".to_owned()]);
+    assert_eq!(kassa::web::account::sweep(&app.gateway.store).await.unwrap(), Default::default());
+}

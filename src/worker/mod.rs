@@ -80,6 +80,11 @@ impl Worker {
             Ok(n) => tracing::info!(orders = n, "applied confirmation deadlines"),
             Err(e) => tracing::error!(error = %e, "confirmation deadlines failed"),
         }
+        match crate::web::account::sweep(&g.store).await {
+            Ok(s) if s == Default::default() => {}
+            Ok(s) => tracing::info!(?s, "swept ended account sessions"),
+            Err(e) => tracing::error!(error = %e, "account sweep failed"),
+        }
         let interval = Duration::from_secs(self.config.settlement_interval_secs);
         match claim_job(&g.store, "settlement", &self.id, interval).await {
             Ok(true) => match g.settle().await {

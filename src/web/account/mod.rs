@@ -22,7 +22,7 @@ use crate::startup::AppState;
 use crate::web::protection::audit::{self, Actor, AuditEvent};
 
 pub use error::AccountError;
-pub use session::{Access, Account, Stage, constant_eq};
+pub use session::{Access, Account, Stage, Swept, constant_eq, sweep};
 
 /// Writes an audit row for an action of the signed-in user; `merchant` is `None` for what
 /// concerns the whole enterprise (its users, its settings).

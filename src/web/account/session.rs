@@ -12,7 +12,7 @@ use time::{Duration, PrimitiveDateTime};
 
 use super::{AccountError, Role};
 use crate::db::models::{EnterpriseId, MerchantId, UserId};
-use crate::db::schema::{account_grants, account_nonces, account_sessions, users};
+use crate::db::schema::{account_grants, account_nonces, account_sessions, account_sign_ins, users};
 use crate::db::{self, AnyConnection, StoreError};
 use crate::startup::AppState;
 
@@ -415,4 +415,39 @@ pub async fn take_nonce(state: &AppState, account: &Account, nonce: &str) -> Res
         })
         .await?;
     Ok(n == 1)
+}
+
+/// What [`sweep`] removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub sessions: usize,
+    pub nonces: usize,
+    pub sign_ins: usize,
+}
+
+/// Failure counts older than this, and not locking anything, are forgotten.
+const FORGET_FAILURES: Duration = Duration::hours(24);
+
+/// Deletes what can never be used again: sessions past their idle or absolute end, form nonces
+/// older than a session can live, and failed-sign-in counts that lock nothing and are a day old.
+/// The worker runs it with its other maintenance.
+pub async fn sweep(store: &db::Store) -> Result<Swept, StoreError> {
+    let now = db::now();
+    store
+        .write(move |c| {
+            let sessions = diesel::delete(account_sessions::table.filter(
+                account_sessions::last_seen_at.lt(now - IDLE).or(account_sessions::created_at.lt(now - ABSOLUTE)),
+            ))
+            .execute(c)?;
+            let nonces = diesel::delete(account_nonces::table.filter(account_nonces::created_at.lt(now - ABSOLUTE)))
+                .execute(c)?;
+            let sign_ins = diesel::delete(
+                account_sign_ins::table
+                    .filter(account_sign_ins::updated_at.lt(now - FORGET_FAILURES))
+                    .filter(account_sign_ins::locked_until.is_null().or(account_sign_ins::locked_until.lt(now))),
+            )
+            .execute(c)?;
+            Ok(Swept { sessions, nonces, sign_ins })
+        })
+        .await
 }
