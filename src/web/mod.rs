@@ -21,6 +21,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("")
             .wrap(headers::security_headers())
             .service(index)
+            .service(stylesheet)
             .service(health)
             .configure(machine::routes)
             .configure(checkout::routes)
@@ -49,4 +50,14 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         store.read(|c| diesel::sql_query("SELECT 1").execute(c).map_err(crate::db::StoreError::from)).await.is_ok();
     let body = serde_json::json!({ "status": if ok { "ok" } else { "unavailable" }, "database": backend });
     if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+/// The stylesheet of Kassa's own pages, compiled into the binary; the version in the name lets
+/// browsers keep it for a year (change it whenever the CSS changes).
+#[get("/static/css/kassa-1.css")]
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(include_str!("../../static/css/kassa.css"))
 }

@@ -53,10 +53,8 @@ impl Row {
             customer: customer(order),
             amount: format_minor(order.amount, &order.currency),
             currency: order.currency.clone(),
-            means: match &order.card_brand {
-                Some(b) => format!("{} {b}", order.payment_means),
-                None => order.payment_means.clone(),
-            },
+            // The means the order was paid with (a card brand, or `Wallet`), not the allowed list.
+            means: order.card_brand.clone().unwrap_or_default(),
             state: order.state.clone(),
             response_code: found.response_code.clone().unwrap_or_default(),
             test: order.test_mode,
