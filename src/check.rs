@@ -234,8 +234,10 @@ fn scan_text(c: &mut AnyConnection) -> Result<(Vec<String>, Vec<String>), StoreE
     Ok((cvc, pans))
 }
 
-/// A run of 13–19 digits (spaces or dashes allowed between groups) that passes Luhn and stands
-/// alone: digits inside a longer alphanumeric token (ids, hashes) are not card numbers.
+/// A run of 13–19 digits (spaces or dashes allowed between groups of at most six, the way card
+/// numbers are printed) that passes Luhn and stands alone: digits inside a longer alphanumeric
+/// token (ids, hashes) are not card numbers, nor is a UUID whose first groups happen to be all
+/// digits (`08784933-2540-4578-bf9d-…`: a group of eight).
 pub fn card_number_in(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut i = 0;
@@ -245,17 +247,25 @@ pub fn card_number_in(text: &str) -> Option<String> {
             continue;
         }
         let (mut j, mut digits) = (i, String::new());
+        let (mut group, mut groups, mut longest) = (0, 1, 0);
         while j < bytes.len()
             && (bytes[j].is_ascii_digit()
                 || (matches!(bytes[j], b' ' | b'-') && j + 1 < bytes.len() && bytes[j + 1].is_ascii_digit()))
         {
             if bytes[j].is_ascii_digit() {
                 digits.push(bytes[j] as char);
+                group += 1;
+                longest = longest.max(group);
+            } else {
+                groups += 1;
+                group = 0;
             }
             j += 1;
         }
         let alone = j >= bytes.len() || !bytes[j].is_ascii_alphanumeric();
+        let printed_like_a_card = groups == 1 || longest <= 6;
         if alone
+            && printed_like_a_card
             && (13..=19).contains(&digits.len())
             && luhn(&digits)
             && crate::card::CardNumber::parse(&digits).is_ok()
@@ -279,5 +289,10 @@ mod tests {
         assert_eq!(card_number_in("id a4111111111111111b"), None);
         assert_eq!(card_number_in("billnumber 1234567890123452"), card_number_in("1234567890123452"));
         assert_eq!(card_number_in("4111 1111 1111 1112"), None);
+        assert_eq!(card_number_in("3782 822463 10005").as_deref(), Some("378282246310005"));
+        // A UUID whose first sixteen digits pass Luhn (found by `kassa seed`: about one id in 2,000).
+        assert!(crate::card::luhn("0878493325404578"));
+        assert_eq!(card_number_in("08784933-2540-4578-bf9d-4c73eeb2b444"), None);
+        assert_eq!(card_number_in("{\"order_id\":\"08784933-2540-4578-bf9d-4c73eeb2b444\"}"), None);
     }
 }

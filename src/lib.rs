@@ -13,6 +13,7 @@ pub mod domain;
 pub mod gateway;
 pub mod money;
 pub mod processing;
+pub mod seed;
 pub mod startup;
 pub mod web;
 pub mod worker;

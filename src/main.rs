@@ -33,6 +33,17 @@ enum Command {
     Settle,
     /// Check the rules of the money over the database; exits non-zero if any is broken.
     Check,
+    /// Bulk-load realistic orders (states, operations, settlement) for the demo enterprise,
+    /// creating the demo data if missing; for benchmarks and trying the Order Monitor.
+    Seed {
+        /// How many orders.
+        #[arg(long)]
+        orders: usize,
+        /// Only this merchant (its Assist `Merchant_ID`); otherwise spread over the demo
+        /// enterprise's shops.
+        #[arg(long)]
+        merchant: Option<i64>,
+    },
     /// Print the settlement report of a day (UTC) as CSV: every item, or totals per currency.
     SettlementReport {
         /// The day, `YYYY-MM-DD`; today when omitted.
@@ -117,6 +128,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             if broken > 0 {
                 anyhow::bail!("{broken} rule(s) broken");
+            }
+            Ok(())
+        }
+        Command::Seed { orders, merchant } => {
+            let started = std::time::Instant::now();
+            let report = kassa::seed::seed(&gateway.store, kassa::seed::SeedOptions { orders, merchant }).await?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "seeded {} orders, {} operations, {} transactions, {} settlement batches in {secs:.1} s",
+                report.orders, report.operations, report.transactions, report.batches
+            );
+            for (state, n) in &report.states {
+                println!("  {state}: {n}");
             }
             Ok(())
         }
