@@ -559,6 +559,7 @@ impl Rows {
             external_refund_id: None,
             created_at: at,
             updated_at: at,
+            actor: Some(if kind == OperationKind::Payment { "customer" } else { "seed" }.into()),
         });
         id
     }
