@@ -10,9 +10,9 @@ use serde::Deserialize;
 use super::AccountError;
 use super::login::{html, render};
 use super::session::{Account, issue_nonce, signed_in};
+use crate::db::StoreError;
 use crate::db::models::{Merchant, Operation, Order, Transaction};
 use crate::db::schema::{delivery_attempts, merchants, orders, outbox, settlement_batches};
-use crate::db::{self, StoreError};
 use crate::domain::OrderState;
 use crate::money::format_minor;
 use crate::startup::AppState;
@@ -82,6 +82,9 @@ struct DetailsPage {
     amount: String,
     remaining: String,
     held: String,
+    /// Local times of the order, with their offset.
+    created: String,
+    confirm_by: String,
     operations: Vec<OperationRow>,
     transactions: Vec<TransactionRow>,
     deliveries: Vec<DeliveryRow>,
@@ -152,7 +155,7 @@ pub async fn page(
             response_code: opt(&o.response_code),
             approval_code: opt(&o.approval_code),
             card: opt(&o.card_mask),
-            at: db::iso8601(o.created_at),
+            at: account.zone.show(o.created_at),
         })
         .collect();
     let (txs, batches) = txs;
@@ -172,7 +175,7 @@ pub async fn page(
                     format!("{b} ({state})")
                 })
                 .unwrap_or_default(),
-            at: db::iso8601(t.created_at),
+            at: account.zone.show(t.created_at),
         })
         .collect();
     let mut deliveries: Vec<DeliveryRow> = log
@@ -184,7 +187,7 @@ pub async fn page(
             state: st,
             attempt: attempt.map(|a| a.to_string()).unwrap_or_default(),
             outcome: outcome.unwrap_or_default(),
-            at: db::iso8601(started.unwrap_or(created)),
+            at: account.zone.show(started.unwrap_or(created)),
         })
         .collect();
     for i in 0..deliveries.len() {
@@ -205,6 +208,8 @@ pub async fn page(
         amount: format_minor(order.amount, &cur),
         remaining: format_minor(money.remaining(), &cur),
         held: format_minor(money.held(), &cur),
+        created: account.zone.show(order.created_at),
+        confirm_by: account.zone.show_opt(order.confirm_deadline),
         account,
         merchant,
         operations,

@@ -4,9 +4,10 @@
 
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use time::{Date, PrimitiveDateTime, Time};
+use time::{Date, PrimitiveDateTime};
 
 use super::AccountError;
+use super::zone::Zone;
 use crate::db::models::{EnterpriseId, Order, OrderId};
 use crate::db::schema::{merchants, operations, orders};
 use crate::db::{AnyConnection, StoreError};
@@ -15,7 +16,7 @@ use crate::money::{Currency, Money};
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// `YYYY-MM-DD`, UTC, inclusive.
+    /// `YYYY-MM-DD`, local days of [`Filter::zone`], inclusive.
     pub from: Option<Date>,
     pub to: Option<Date>,
     pub states: Vec<OrderState>,
@@ -33,6 +34,8 @@ pub struct Filter {
     pub card: Option<String>,
     /// `test` or `live`.
     pub mode: Option<String>,
+    /// The zone of `from`/`to`: the handler sets the enterprise's (UTC until then).
+    pub zone: Zone,
 }
 
 /// Where a page starts: after this order.
@@ -138,10 +141,10 @@ impl Filter {
             .select((Order::as_select(), merchants::merchant_number))
             .into_boxed();
         if let Some(d) = self.from {
-            q = q.filter(orders::created_at.ge(PrimitiveDateTime::new(d, Time::MIDNIGHT)));
+            q = q.filter(orders::created_at.ge(self.zone.start_of_day(d)));
         }
         if let Some(d) = self.to.and_then(|d| d.next_day()) {
-            q = q.filter(orders::created_at.lt(PrimitiveDateTime::new(d, Time::MIDNIGHT)));
+            q = q.filter(orders::created_at.lt(self.zone.start_of_day(d)));
         }
         if !self.states.is_empty() {
             q = q.filter(orders::state.eq_any(self.states.iter().map(|s| s.as_str()).collect::<Vec<_>>()));

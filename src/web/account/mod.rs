@@ -11,12 +11,14 @@ mod filter;
 mod login;
 mod monitor;
 mod session;
+mod zone;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
 
 pub use error::AccountError;
 pub use session::Account;
+pub use zone::Zone;
 
 /// A role of a user in the account, from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -12,6 +12,7 @@ use super::AccountError;
 use super::filter::{Cursor, Filter, encode_cursor};
 use super::login::{html, render};
 use super::session::{Account, signed_in};
+use super::zone::Zone;
 use crate::db;
 use crate::db::models::Order;
 use crate::domain::OrderState;
@@ -29,7 +30,10 @@ pub async fn home() -> HttpResponse {
 }
 
 pub struct Row {
+    /// ISO 8601 in UTC (`…Z`), for the export.
     pub created_at: String,
+    /// Local time with the offset, for the page.
+    pub created_local: String,
     pub merchant: i64,
     pub order_number: String,
     pub billnumber: String,
@@ -42,9 +46,10 @@ pub struct Row {
 }
 
 impl Row {
-    fn of(order: &Order, merchant: i64) -> Row {
+    fn of(order: &Order, merchant: i64, zone: &Zone) -> Row {
         Row {
             created_at: db::iso8601(order.created_at),
+            created_local: zone.show(order.created_at),
             merchant,
             order_number: order.order_number.clone(),
             billnumber: order.billnumber.clone(),
@@ -99,7 +104,8 @@ async fn load(
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
-    let (filter, after) = Filter::parse(req.query_string())?;
+    let (mut filter, after) = Filter::parse(req.query_string())?;
+    filter.zone = account.zone.clone();
     let mut found = load(&state, &account, &filter, after, PAGE + 1).await?;
     let query = filter.to_query();
     let next = if found.len() as i64 > PAGE {
@@ -113,10 +119,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     };
     let states =
         OrderState::ALL.iter().map(|s| StateBox { name: s.as_str(), checked: filter.states.contains(s) }).collect();
-    let rows = found.iter().map(|(o, m)| Row::of(o, *m)).collect();
+    let rows = found.iter().map(|(o, m)| Row::of(o, *m, &account.zone)).collect();
     Ok(html(render(&MonitorPage { account, filter, states, rows, query, next })?))
 }
 
+/// The export's columns. `created_at` is ISO 8601 in UTC (`2026-12-03T22:30:00.123456Z`), whatever
+/// the enterprise's zone, so spreadsheets and scripts read one format; the `from`/`to` filter
+/// still picks the enterprise's local days.
 pub const CSV_HEADER: &str =
     "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,test\r\n";
 
@@ -154,7 +163,8 @@ impl futures_core::Stream for Chunks {
 /// pages and streamed: memory stays constant whatever the number of rows.
 pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
-    let (filter, _) = Filter::parse(req.query_string())?;
+    let (mut filter, _) = Filter::parse(req.query_string())?;
+    filter.zone = account.zone.clone();
     // The first chunk is read before answering, so a database failure is still a clean 500.
     let first = load(&state, &account, &filter, None, EXPORT_CHUNK).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -164,7 +174,7 @@ pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         let mut text = String::from(CSV_HEADER);
         loop {
             for (o, m) in &chunk {
-                text.push_str(&csv_line(&Row::of(o, *m)));
+                text.push_str(&csv_line(&Row::of(o, *m, &account.zone)));
             }
             if tx.send(Ok(Bytes::from(std::mem::take(&mut text)))).await.is_err() {
                 return; // The client went away.

@@ -10,9 +10,10 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use time::{Duration, PrimitiveDateTime};
 
+use super::zone::Zone;
 use super::{AccountError, Role};
 use crate::db::models::{EnterpriseId, UserId};
-use crate::db::schema::{account_nonces, account_sessions, users};
+use crate::db::schema::{account_nonces, account_sessions, enterprises, users};
 use crate::db::{self, AnyConnection, StoreError};
 use crate::startup::AppState;
 
@@ -32,6 +33,8 @@ pub struct Account {
     pub role: Role,
     pub csrf: String,
     pub ip: Option<String>,
+    /// The enterprise's time zone: local times and days on every page.
+    pub zone: Zone,
 }
 
 impl Account {
@@ -132,11 +135,11 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Account, A
     let Some(token) = token else { return Err(AccountError::SignIn) };
     let hash = hash_token(&token);
     let lookup = hash.clone();
-    let row: Option<SessionRow> = state
+    let row: Option<(SessionRow, Option<String>)> = state
         .gateway
         .store
         .read(move |c| {
-            account_sessions::table
+            let session: Option<SessionRow> = account_sessions::table
                 .inner_join(users::table)
                 .filter(account_sessions::id_hash.eq(lookup))
                 .select((
@@ -150,11 +153,15 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Account, A
                     users::active,
                 ))
                 .first(c)
-                .optional()
-                .map_err(StoreError::from)
+                .optional()?;
+            let zone = match session.as_ref().and_then(|s| s.5.clone()) {
+                Some(e) => enterprises::table.find(e).select(enterprises::time_zone).first(c).optional()?,
+                None => None,
+            };
+            Ok::<_, StoreError>(session.map(|s| (s, zone)))
         })
         .await?;
-    let Some((csrf, created, seen, user_id, login, enterprise, role, active)) = row else {
+    let Some(((csrf, created, seen, user_id, login, enterprise, role, active), zone)) = row else {
         return Err(AccountError::SignIn);
     };
     let now = db::now();
@@ -184,6 +191,7 @@ pub async fn signed_in(req: &HttpRequest, state: &AppState) -> Result<Account, A
         role: Role::parse(&role),
         csrf,
         ip: crate::web::protection::client_ip(req),
+        zone: zone.as_deref().map(Zone::stored).unwrap_or_default(),
     })
 }
 

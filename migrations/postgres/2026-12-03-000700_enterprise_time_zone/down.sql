@@ -1,0 +1,2 @@
+DROP INDEX operations_order_kind_state;
+ALTER TABLE enterprises DROP COLUMN time_zone;
