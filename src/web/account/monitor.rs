@@ -24,11 +24,6 @@ pub const PAGE: i64 = 50;
 /// Rows read per database round trip of the export.
 const EXPORT_CHUNK: i64 = 1000;
 
-/// The dashboard is not built yet; the account opens on the monitor.
-pub async fn home() -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", "/account/orders")).finish()
-}
-
 pub struct Row {
     /// ISO 8601 in UTC (`…Z`), for the export.
     pub created_at: String,
