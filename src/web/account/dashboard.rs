@@ -8,7 +8,8 @@
 //!   refunded ([`crate::domain::OrderMoney::remaining`]): a fully cancelled order adds nothing,
 //!   a partly refunded one what was kept, a `Delayed` one what is held.
 //! - **approval rate**: approved payment operations / payment operations that got an answer
-//!   (`Success` or `Declined`), of the orders created that day.
+//!   (`Success` or `Declined`; one still `In Process` has none), of the orders created that day.
+//!   Successful ones are counted as the paid orders (one each), declined ones by a join.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +23,7 @@ use super::login::{html, render};
 use super::session::{Account, signed_in};
 use super::stats::{self, BUCKET, Scope};
 use super::zone::Zone;
+use crate::assist::codes;
 use crate::db::StoreError;
 use crate::db::models::Order;
 use crate::domain::OrderState;
@@ -151,8 +153,8 @@ fn means_name(brand: &str) -> String {
 
 /// Folds split rows of one currency into lines keyed by `key`, in the order of `names`.
 fn lines(
-    rows: &[&stats::SplitRow],
-    key: impl Fn(&stats::SplitRow) -> String,
+    rows: &[&stats::OrderRow],
+    key: impl Fn(&stats::OrderRow) -> String,
     names: Vec<String>,
     currency: &str,
 ) -> Vec<SplitLine> {
@@ -183,27 +185,20 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
     let from = zone.start_of_day(period.from);
     let until = zone.start_of_day(period.to + Duration::days(1));
     let enterprise = account.enterprise.clone();
-    let (merchants, buckets, attempts, split, declines, (waiting, waiting_total)) = state
+    let (merchants, orders, declines, (waiting, waiting_total)) = state
         .gateway
         .store
         .read(move |c| {
             let merchants = stats::visible_merchants(c, &enterprise)?;
             let scope = Scope { merchants: merchants.iter().map(|(id, _)| id.clone()).collect(), from, until };
             let waiting = stats::waiting(c, &scope.merchants, WAITING)?;
-            Ok::<_, StoreError>((
-                merchants,
-                stats::buckets(c, &scope)?,
-                stats::attempts(c, &scope)?,
-                stats::split(c, &scope)?,
-                stats::declines(c, &scope)?,
-                waiting,
-            ))
+            Ok::<_, StoreError>((merchants, stats::orders(c, &scope)?, stats::declines(c, &scope)?, waiting))
         })
         .await?;
 
     // The currency: asked for, else the one of most orders in the period.
     let mut per_currency: BTreeMap<String, i64> = BTreeMap::new();
-    for b in &buckets {
+    for b in &orders {
         *per_currency.entry(b.currency.clone()).or_default() += b.orders;
     }
     let busiest = per_currency.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(c, _)| c.clone());
@@ -221,16 +216,24 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         days.insert(d, Day::default());
         d += Duration::days(1);
     }
-    for b in buckets.iter().filter(|b| b.currency == currency) {
-        if let Some(day) = days.get_mut(&zone.local_date_of_unix(b.bucket * BUCKET)) {
-            day.orders += b.orders;
-            day.turnover += b.turnover;
+    let orders: Vec<&stats::OrderRow> = orders.iter().filter(|r| r.currency == currency).collect();
+    for r in &orders {
+        if let Some(day) = days.get_mut(&zone.local_date_of_unix(r.bucket * BUCKET)) {
+            day.orders += r.orders;
+            day.turnover += r.turnover;
+            // A paid order is exactly one successful payment operation (a partial unique index
+            // allows one; the payment moves the order to its paid state in the same transaction).
+            if r.state.parse::<OrderState>().is_ok_and(OrderState::is_paid) {
+                day.approved += r.orders;
+                day.answered += r.orders;
+            }
         }
     }
-    for a in attempts.iter().filter(|a| a.currency == currency) {
-        if let Some(day) = days.get_mut(&zone.local_date_of_unix(a.bucket * BUCKET)) {
-            day.answered += a.answered;
-            day.approved += a.approved;
+    let mut declined: BTreeMap<String, i64> = BTreeMap::new();
+    for r in declines.iter().filter(|r| r.currency == currency) {
+        *declined.entry(r.code.clone()).or_default() += r.operations;
+        if let Some(day) = days.get_mut(&zone.local_date_of_unix(r.bucket * BUCKET)) {
+            day.answered += r.operations;
         }
     }
     let total = days.values().fold(Day::default(), |t, d| Day {
@@ -292,14 +295,12 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         &|v| format!("{v:.0}%"),
     );
 
-    let split: Vec<&stats::SplitRow> = split.iter().filter(|r| r.currency == currency).collect();
     let state_names = OrderState::ALL.iter().map(|s| s.as_str().to_owned()).collect();
-    let states = lines(&split, |r| r.state.clone(), state_names, &currency);
-    let means = lines(&split, |r| means_name(&r.brand), Vec::new(), &currency);
-    let mut declines: Vec<DeclineLine> = declines
+    let states = lines(&orders, |r| r.state.clone(), state_names, &currency);
+    let means = lines(&orders, |r| means_name(&r.brand), Vec::new(), &currency);
+    let mut declines: Vec<DeclineLine> = declined
         .into_iter()
-        .filter(|r| r.currency == currency)
-        .map(|r| DeclineLine { code: r.code, message: r.message, operations: r.operations })
+        .map(|(code, operations)| DeclineLine { message: codes::message(&code).to_owned(), code, operations })
         .collect();
     declines.sort_by(|a, b| b.operations.cmp(&a.operations).then(a.code.cmp(&b.code)));
     declines.truncate(TOP_DECLINES);

@@ -1,5 +1,6 @@
-//! The dashboard's aggregate queries. Each one is a GROUP BY over the orders of a period, read
-//! per merchant along `orders (merchant_id, created_at, id)`, with time cut into 15-minute UTC
+//! The dashboard's aggregate queries: two GROUP BY scans over the orders of a period, read per
+//! merchant along the indexes of migration `enterprise_time_zone` (index-only on both
+//! backends), with time cut into 15-minute UTC
 //! buckets (unix seconds / 900): every time zone in use today is a whole number of quarter
 //! hours from UTC, so a bucket never straddles a local midnight and Rust folds buckets into
 //! the enterprise's local days. The SQL text differs per backend only in the bucket
@@ -35,35 +36,11 @@ pub fn visible_merchants(c: &mut AnyConnection, enterprise: &EnterpriseId) -> Qu
         .load(c)
 }
 
-/// Orders and turnover of one bucket in one currency.
+/// Orders of one bucket by currency, state and the brand they were paid with (empty: unpaid).
 #[derive(Debug, QueryableByName)]
-pub struct BucketRow {
+pub struct OrderRow {
     #[diesel(sql_type = BigInt)]
     pub bucket: i64,
-    #[diesel(sql_type = Text)]
-    pub currency: String,
-    #[diesel(sql_type = BigInt)]
-    pub orders: i64,
-    #[diesel(sql_type = BigInt)]
-    pub turnover: i64,
-}
-
-/// Payment operations of one bucket's orders that got an answer, and how many were approved.
-#[derive(Debug, QueryableByName)]
-pub struct AttemptRow {
-    #[diesel(sql_type = BigInt)]
-    pub bucket: i64,
-    #[diesel(sql_type = Text)]
-    pub currency: String,
-    #[diesel(sql_type = BigInt)]
-    pub answered: i64,
-    #[diesel(sql_type = BigInt)]
-    pub approved: i64,
-}
-
-/// Orders of the period by currency, state and the brand they were paid with (empty: unpaid).
-#[derive(Debug, QueryableByName)]
-pub struct SplitRow {
     #[diesel(sql_type = Text)]
     pub currency: String,
     #[diesel(sql_type = Text)]
@@ -78,15 +55,15 @@ pub struct SplitRow {
     pub turnover: i64,
 }
 
-/// Declined payment operations by response code.
+/// Declined payment operations of one bucket's orders, by currency and response code.
 #[derive(Debug, QueryableByName)]
 pub struct DeclineRow {
+    #[diesel(sql_type = BigInt)]
+    pub bucket: i64,
     #[diesel(sql_type = Text)]
     pub currency: String,
     #[diesel(sql_type = Text)]
     pub code: String,
-    #[diesel(sql_type = Text)]
-    pub message: String,
     #[diesel(sql_type = BigInt)]
     pub operations: i64,
 }
@@ -149,45 +126,29 @@ where
     }
 }
 
-pub fn buckets(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<BucketRow>> {
+/// One index-only scan of `orders_dashboard`.
+pub fn orders(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<OrderRow>> {
     query(
         c,
-        "SELECT {bucket} AS bucket, o.currency AS currency, COUNT(*) AS orders, {turnover} AS turnover \
-         FROM orders o WHERE {scope} GROUP BY 1, 2",
-        scope,
-    )
-}
-
-/// An attempt "got an answer" when its operation ended `Success` or `Declined`; one still
-/// `In Process` (a 3-D Secure page left open, a processor that has not answered) does not count.
-pub fn attempts(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<AttemptRow>> {
-    query(
-        c,
-        "SELECT {bucket} AS bucket, o.currency AS currency, COUNT(*) AS answered, \
-         CAST(SUM(CASE WHEN p.state = 'Success' THEN 1 ELSE 0 END) AS BIGINT) AS approved \
-         FROM orders o JOIN operations p ON p.order_id = o.id \
-         WHERE {scope} AND p.kind = 'payment' AND p.state IN ('Success', 'Declined') GROUP BY 1, 2",
-        scope,
-    )
-}
-
-pub fn split(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<SplitRow>> {
-    query(
-        c,
-        "SELECT o.currency AS currency, o.state AS state, COALESCE(o.card_brand, '') AS brand, \
+        "SELECT {bucket} AS bucket, o.currency AS currency, o.state AS state, COALESCE(o.card_brand, '') AS brand, \
          COUNT(*) AS orders, CAST(SUM(o.amount) AS BIGINT) AS amount, {turnover} AS turnover \
-         FROM orders o WHERE {scope} GROUP BY 1, 2, 3",
+         FROM orders o WHERE {scope} GROUP BY 1, 2, 3, 4",
         scope,
     )
 }
 
+/// The declined payment operations. A payment is declined only on an order that is `In
+/// Process`, and the same transaction moves the order to `Declined` (or `Timeout`, for a 3-D
+/// Secure challenge left open): so only those orders are joined to their operations, found by
+/// `orders (merchant_id, state, created_at)`, which keeps the join small on a busy period.
 pub fn declines(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<DeclineRow>> {
     query(
         c,
-        "SELECT o.currency AS currency, COALESCE(p.response_code, '') AS code, \
-         MIN(COALESCE(p.message, '')) AS message, COUNT(*) AS operations \
+        "SELECT {bucket} AS bucket, p.currency AS currency, COALESCE(p.response_code, '') AS code, \
+         COUNT(*) AS operations \
          FROM orders o JOIN operations p ON p.order_id = o.id \
-         WHERE {scope} AND p.kind = 'payment' AND p.state = 'Declined' GROUP BY 1, 2",
+         WHERE {scope} AND o.state IN ('Declined', 'Timeout') AND p.kind = 'payment' AND p.state = 'Declined' \
+         GROUP BY 1, 2, 3",
         scope,
     )
 }
