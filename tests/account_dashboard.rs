@@ -203,6 +203,44 @@ async fn the_numbers_match_the_orders() {
     assert!(!unpaid.billnumber.is_empty());
 }
 
+/// Approved payments out of the attempts that got an answer: a 3-D Secure page still open is
+/// no answer yet; one left open until the order timed out is a decline (AS100).
+#[tokio::test]
+async fn the_approval_rate_counts_answered_attempts_only() {
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 3051, |_| {}).await;
+    add_account_user(&app, &m, "rate_viewer", "viewer").await;
+    paid_order(&app, &m, "r1", "10.00", false).await;
+    declined_order(&app, &m, "r2", "10.00", "4000000000000069").await;
+    let open = app.gateway.create_order(request(&m, "r3", "10.00")).await.unwrap();
+    let challenge = || PayRequest { card: card("4000000000003220"), client_ip: None };
+    assert!(app.gateway.pay(&open.id, challenge()).await.unwrap().challenge.is_some());
+    let abandoned = app.gateway.create_order(request(&m, "r4", "10.00")).await.unwrap();
+    assert!(app.gateway.pay(&abandoned.id, challenge()).await.unwrap().challenge.is_some());
+    let id = abandoned.id.clone();
+    app.gateway
+        .store
+        .write(move |c| {
+            diesel::update(orders::table.find(id))
+                .set(orders::expires_at.eq(kassa::db::now() - time::Duration::minutes(1)))
+                .execute(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(app.gateway.expire().await.unwrap(), 1);
+
+    let c = signed_in(&app, "rate_viewer").await;
+    let html = get(&c, &format!("{}/account", app.address)).await.body;
+    assert_eq!(by_id(&html, "total-orders"), "4");
+    assert_eq!(by_id(&html, "total-approval"), "33.3%", "1 approved of 3 answered");
+    assert!(html.contains("<tr><td>Timeout</td><td>1</td><td>10.00 RUB</td><td>0.00 RUB</td></tr>"));
+    assert!(html.contains("<tr><td>In Process</td><td>1</td><td>10.00 RUB</td><td>0.00 RUB</td></tr>"));
+    let declines = &html[html.find("class=\"declines\"").unwrap()..];
+    assert!(declines.contains("<tr><td>AS100</td><td>Authorization declined</td><td>1</td></tr>"), "{declines}");
+    assert!(declines.contains("<tr><td>AS104</td><td>Declined: wrong expiry date</td><td>1</td></tr>"));
+}
+
 #[tokio::test]
 async fn the_charts_are_well_formed_accessible_svg_under_the_csp() {
     let app = spawn_app().await;
