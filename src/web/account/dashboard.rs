@@ -178,6 +178,96 @@ fn lines(
         .collect()
 }
 
+/// The buckets of one currency folded into the period's local days (every day present).
+fn fold_days(
+    period: &Period,
+    zone: &Zone,
+    orders: &[&stats::OrderRow],
+    declines: &[&stats::DeclineRow],
+) -> BTreeMap<Date, Day> {
+    let mut days: BTreeMap<Date, Day> = BTreeMap::new();
+    let mut d = period.from;
+    while d <= period.to {
+        days.insert(d, Day::default());
+        d += Duration::days(1);
+    }
+    for r in orders {
+        if let Some(day) = days.get_mut(&zone.local_date_of_unix(r.bucket * BUCKET)) {
+            day.orders += r.orders;
+            day.turnover += r.turnover;
+            // A paid order is exactly one successful payment operation (a partial unique index
+            // allows one; the payment moves the order to its paid state in the same transaction).
+            if r.state.parse::<OrderState>().is_ok_and(OrderState::is_paid) {
+                day.approved += r.orders;
+                day.answered += r.orders;
+            }
+        }
+    }
+    for r in declines {
+        if let Some(day) = days.get_mut(&zone.local_date_of_unix(r.bucket * BUCKET)) {
+            day.answered += r.operations;
+        }
+    }
+    days
+}
+
+/// The two SVG charts of the days.
+fn charts(days: &BTreeMap<Date, Day>, period: &Period, zone: &Zone, currency: &str) -> (String, String) {
+    let label = |d: &Date| format!("{:02}-{:02}", u8::from(d.month()), d.day());
+    let turnover_points: Vec<Point> = days
+        .iter()
+        .map(|(d, day)| Point {
+            label: label(d),
+            value: Some(day.turnover as f64),
+            title: format!("{d}: {} {currency}, {} orders", format_minor(day.turnover, currency), day.orders),
+        })
+        .collect();
+    let approval_points: Vec<Point> = days
+        .iter()
+        .map(|(d, day)| Point {
+            label: label(d),
+            value: rate(day.approved, day.answered).map(|r| r * 100.0),
+            title: match rate(day.approved, day.answered) {
+                Some(r) => format!("{d}: {:.1}% ({} of {} answered)", r * 100.0, day.approved, day.answered),
+                None => format!("{d}: no answered payment"),
+            },
+        })
+        .collect();
+    let days_axis = format!("local day ({zone})");
+    let money_tick = |v: f64| format_minor(v.round() as i64, currency);
+    let turnover_chart = chart::bars(
+        &Labels {
+            id: "turnover-chart",
+            title: &format!("Turnover per day, {currency}"),
+            desc: &format!(
+                "Paid amounts less returns of the orders created each day from {} to {}, {currency}.",
+                period.from, period.to
+            ),
+            x_axis: &days_axis,
+            y_axis: currency,
+        },
+        &turnover_points,
+        &money_tick,
+    );
+    let approval_chart = chart::line(
+        &Labels {
+            id: "approval-chart",
+            title: "Approval rate per day",
+            desc: &format!(
+                "Approved payments out of answered payment attempts, of the orders created each day from {} to {}.",
+                period.from, period.to
+            ),
+            x_axis: &days_axis,
+            y_axis: "approved, %",
+        },
+        &approval_points,
+        100.0,
+        &|v| format!("{v:.0}%"),
+    );
+
+    (turnover_chart, approval_chart)
+}
+
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
     let zone = account.zone.clone();
@@ -209,33 +299,9 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         currencies.sort();
     }
 
-    // Buckets into local days.
-    let mut days: BTreeMap<Date, Day> = BTreeMap::new();
-    let mut d = period.from;
-    while d <= period.to {
-        days.insert(d, Day::default());
-        d += Duration::days(1);
-    }
     let orders: Vec<&stats::OrderRow> = orders.iter().filter(|r| r.currency == currency).collect();
-    for r in &orders {
-        if let Some(day) = days.get_mut(&zone.local_date_of_unix(r.bucket * BUCKET)) {
-            day.orders += r.orders;
-            day.turnover += r.turnover;
-            // A paid order is exactly one successful payment operation (a partial unique index
-            // allows one; the payment moves the order to its paid state in the same transaction).
-            if r.state.parse::<OrderState>().is_ok_and(OrderState::is_paid) {
-                day.approved += r.orders;
-                day.answered += r.orders;
-            }
-        }
-    }
-    let mut declined: BTreeMap<String, i64> = BTreeMap::new();
-    for r in declines.iter().filter(|r| r.currency == currency) {
-        *declined.entry(r.code.clone()).or_default() += r.operations;
-        if let Some(day) = days.get_mut(&zone.local_date_of_unix(r.bucket * BUCKET)) {
-            day.answered += r.operations;
-        }
-    }
+    let declines: Vec<&stats::DeclineRow> = declines.iter().filter(|r| r.currency == currency).collect();
+    let days = fold_days(&period, &zone, &orders, &declines);
     let total = days.values().fold(Day::default(), |t, d| Day {
         orders: t.orders + d.orders,
         turnover: t.turnover + d.turnover,
@@ -243,61 +309,14 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         approved: t.approved + d.approved,
     });
 
-    let label = |d: &Date| format!("{:02}-{:02}", u8::from(d.month()), d.day());
-    let turnover_points: Vec<Point> = days
-        .iter()
-        .map(|(d, day)| Point {
-            label: label(d),
-            value: Some(day.turnover as f64),
-            title: format!("{d}: {} {currency}, {} orders", format_minor(day.turnover, &currency), day.orders),
-        })
-        .collect();
-    let approval_points: Vec<Point> = days
-        .iter()
-        .map(|(d, day)| Point {
-            label: label(d),
-            value: rate(day.approved, day.answered).map(|r| r * 100.0),
-            title: match rate(day.approved, day.answered) {
-                Some(r) => format!("{d}: {:.1}% ({} of {} answered)", r * 100.0, day.approved, day.answered),
-                None => format!("{d}: no answered payment"),
-            },
-        })
-        .collect();
-    let days_axis = format!("local day ({zone})");
-    let money_tick = |v: f64| format_minor(v.round() as i64, &currency);
-    let turnover_chart = chart::bars(
-        &Labels {
-            id: "turnover-chart",
-            title: &format!("Turnover per day, {currency}"),
-            desc: &format!(
-                "Paid amounts less returns of the orders created each day from {} to {}, {currency}.",
-                period.from, period.to
-            ),
-            x_axis: &days_axis,
-            y_axis: &currency,
-        },
-        &turnover_points,
-        &money_tick,
-    );
-    let approval_chart = chart::line(
-        &Labels {
-            id: "approval-chart",
-            title: "Approval rate per day",
-            desc: &format!(
-                "Approved payments out of answered payment attempts, of the orders created each day from {} to {}.",
-                period.from, period.to
-            ),
-            x_axis: &days_axis,
-            y_axis: "approved, %",
-        },
-        &approval_points,
-        100.0,
-        &|v| format!("{v:.0}%"),
-    );
-
+    let (turnover_chart, approval_chart) = charts(&days, &period, &zone, &currency);
     let state_names = OrderState::ALL.iter().map(|s| s.as_str().to_owned()).collect();
     let states = lines(&orders, |r| r.state.clone(), state_names, &currency);
     let means = lines(&orders, |r| means_name(&r.brand), Vec::new(), &currency);
+    let mut declined: BTreeMap<String, i64> = BTreeMap::new();
+    for r in &declines {
+        *declined.entry(r.code.clone()).or_default() += r.operations;
+    }
     let mut declines: Vec<DeclineLine> = declined
         .into_iter()
         .map(|(code, operations)| DeclineLine { message: codes::message(&code).to_owned(), code, operations })
@@ -338,7 +357,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 
 #[cfg(test)]
 mod tests {
-    use time::macros::date;
+    use time::macros::{date, datetime};
 
     use super::*;
 
@@ -353,5 +372,41 @@ mod tests {
         assert!(parse("from=2025-01-01&to=2026-12-03", &utc).is_err());
         assert!(parse("from=yesterday", &utc).is_err());
         assert!(parse("colour=red", &utc).is_err());
+    }
+
+    #[test]
+    fn buckets_fold_into_local_days() {
+        let moscow = Zone::named("Europe/Moscow").unwrap();
+        let period = Period { from: date!(2026 - 11 - 30), to: date!(2026 - 12 - 01), currency: None };
+        let at = |t: time::PrimitiveDateTime| t.assume_utc().unix_timestamp() / BUCKET;
+        let row = |bucket, state: &str, turnover| stats::OrderRow {
+            bucket,
+            currency: "RUB".into(),
+            state: state.into(),
+            brand: String::new(),
+            orders: 1,
+            amount: 100,
+            turnover,
+        };
+        // 22:30 UTC is 01:30 the next day in Moscow; 20:59 UTC is 23:59 the same day.
+        let orders = [
+            row(at(datetime!(2026-11-30 22:30)), "Approved", 100),
+            row(at(datetime!(2026-11-30 20:59)), "Declined", 0),
+        ];
+        let declines = [stats::DeclineRow {
+            bucket: at(datetime!(2026-11-30 20:59)),
+            currency: "RUB".into(),
+            code: "AS100".into(),
+            operations: 1,
+        }];
+        let days =
+            fold_days(&period, &moscow, &orders.iter().collect::<Vec<_>>(), &declines.iter().collect::<Vec<_>>());
+        let nov30 = days[&date!(2026 - 11 - 30)];
+        let dec1 = days[&date!(2026 - 12 - 01)];
+        assert_eq!((nov30.orders, nov30.turnover, nov30.approved, nov30.answered), (1, 0, 0, 1));
+        assert_eq!((dec1.orders, dec1.turnover, dec1.approved, dec1.answered), (1, 100, 1, 1));
+        let utc = fold_days(&period, &Zone::utc(), &orders.iter().collect::<Vec<_>>(), &[]);
+        assert_eq!(utc[&date!(2026 - 11 - 30)].orders, 2);
+        assert_eq!(utc[&date!(2026 - 12 - 01)].orders, 0);
     }
 }
