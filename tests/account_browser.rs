@@ -41,8 +41,15 @@ async fn scenario(b: std::sync::Arc<Browser>) {
     b.fill("input[name=order_number]", "browser-%").await;
     b.click("input[name=state][value=Delayed]").await;
     b.click("form.filters button[type=submit]").await;
-    b.element("table.orders").await;
-    let url = b.url().await;
+    // The page before has the same table: wait for the new address instead.
+    let mut url = b.url().await;
+    for _ in 0..100 {
+        if url.contains("order_number=") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        url = b.url().await;
+    }
     assert!(url.contains("order_number=browser-%25") && url.contains("state=Delayed"), "filters in the URL: {url}");
     let rows = b.client.find_all(fantoccini::Locator::Css("table.orders tbody tr")).await.unwrap();
     assert_eq!(rows.len(), 1, "only the one order matches");

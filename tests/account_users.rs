@@ -102,6 +102,8 @@ async fn roles_per_merchant_limit_what_a_user_sees_and_does() {
     .await;
     assert_eq!(changed.location.as_deref(), Some("/account"), "{}", changed.body);
 
+    let dashboard = get(&u, &format!("{}/account", app.address)).await.body;
+    assert!(dashboard.contains(&on_b.billnumber) && !dashboard.contains(&on_c.billnumber), "waiting list");
     let list = get(&u, &format!("{}/account/orders", app.address)).await.body;
     assert!(list.contains(&on_a.billnumber) && list.contains(&on_b.billnumber));
     assert!(!list.contains(&on_c.billnumber), "no role on merchant 3003");

@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         require_totp -> Bool,
+        time_zone -> Text,
     }
 }
 

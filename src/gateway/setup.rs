@@ -102,6 +102,10 @@ pub async fn demo(store: &Store) -> Result<Demo, GatewayError> {
             let enterprise =
                 Enterprise { id: EnterpriseId::new(), name: "Demo Enterprise".into(), created_at: db::now() };
             diesel::insert_into(enterprises::table).values(&enterprise).execute(c)?;
+            // The demo shop is Russian: its account shows Moscow time.
+            diesel::update(enterprises::table.find(&enterprise.id))
+                .set(enterprises::time_zone.eq("Europe/Moscow"))
+                .execute(c)?;
             let mut merchant = new_merchant(&enterprise.id, DEMO_MERCHANT_NUMBER, "Demo Shop (test)", DEMO_SECRET);
             // The demo offers both means the checkout has, so the method choice shows.
             merchant.payment_means = "card,wallet".into();

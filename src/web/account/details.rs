@@ -102,6 +102,9 @@ struct DetailsPage {
     amount: String,
     remaining: String,
     held: String,
+    /// Local times of the order, with their offset.
+    created: String,
+    confirm_by: String,
     operations: Vec<OperationRow>,
     transactions: Vec<TransactionRow>,
     deliveries: Vec<DeliveryRow>,
@@ -177,7 +180,7 @@ pub async fn page(
         })
         .await?;
     let (log, audit) = log;
-    let timeline = timeline(&order, &ops, &txs.0, &log, &audit);
+    let timeline = timeline(&order, &ops, &txs.0, &log, &audit, &account.zone);
     let cur = order.currency.clone();
     let operations = ops
         .iter()
@@ -190,7 +193,7 @@ pub async fn page(
             approval_code: opt(&o.approval_code),
             card: opt(&o.card_mask),
             actor: actor_of(o),
-            at: db::iso8601(o.created_at),
+            at: account.zone.show(o.created_at),
         })
         .collect();
     let (txs, batches) = txs;
@@ -210,7 +213,7 @@ pub async fn page(
                     format!("{b} ({state})")
                 })
                 .unwrap_or_default(),
-            at: db::iso8601(t.created_at),
+            at: account.zone.show(t.created_at),
         })
         .collect();
     let mut deliveries: Vec<DeliveryRow> = log
@@ -222,7 +225,7 @@ pub async fn page(
             state: st,
             attempt: attempt.map(|a| a.to_string()).unwrap_or_default(),
             outcome: outcome.unwrap_or_default(),
-            at: db::iso8601(started.unwrap_or(created)),
+            at: account.zone.show(started.unwrap_or(created)),
         })
         .collect();
     for i in 0..deliveries.len() {
@@ -244,6 +247,8 @@ pub async fn page(
         amount: format_minor(order.amount, &cur),
         remaining: format_minor(money.remaining(), &cur),
         held: format_minor(money.held(), &cur),
+        created: account.zone.show(order.created_at),
+        confirm_by: account.zone.show_opt(order.confirm_deadline),
         account,
         merchant,
         operations,
@@ -267,6 +272,7 @@ fn timeline(
     txs: &[Transaction],
     log: &[OutboxRow],
     audit: &[AuditRow],
+    zone: &super::Zone,
 ) -> Vec<Event> {
     let money = |minor: i64, currency: &str| format!("{} {currency}", format_minor(minor, currency));
     let mut events = vec![Event {
@@ -321,7 +327,7 @@ fn timeline(
     // A stable sort keeps the order of equal times: the order, then its operations, and so on.
     events.sort_by_key(|e| e.sort);
     for e in &mut events {
-        e.at = db::iso8601(e.sort);
+        e.at = zone.show(e.sort);
     }
     events
 }

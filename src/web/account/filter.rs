@@ -5,11 +5,12 @@
 
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use time::{Date, PrimitiveDateTime, Time};
+use time::{Date, PrimitiveDateTime};
 
 use super::AccountError;
 use std::collections::HashMap;
 
+use super::zone::Zone;
 use crate::db::models::{EnterpriseId, MerchantId, Order, OrderId};
 use crate::db::schema::{merchants, operations, orders};
 use crate::db::{AnyConnection, StoreError};
@@ -18,7 +19,7 @@ use crate::money::{Currency, Money};
 
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    /// `YYYY-MM-DD`, UTC, inclusive.
+    /// `YYYY-MM-DD`, local days of [`Filter::zone`], inclusive.
     pub from: Option<Date>,
     pub to: Option<Date>,
     pub states: Vec<OrderState>,
@@ -39,6 +40,8 @@ pub struct Filter {
     /// The means the order was paid with: `card`, `wallet`, or a card brand (`VISA`, `MIR`…).
     pub means: Option<String>,
     pub sort: Sort,
+    /// The zone of `from`/`to`: the handler sets the enterprise's (UTC until then).
+    pub zone: Zone,
 }
 
 /// The order of the rows.
@@ -225,10 +228,10 @@ impl Filter {
             q = q.filter(orders::merchant_id.eq_any(visible.to_vec()));
         }
         if let Some(d) = self.from {
-            q = q.filter(orders::created_at.ge(PrimitiveDateTime::new(d, Time::MIDNIGHT)));
+            q = q.filter(orders::created_at.ge(self.zone.start_of_day(d)));
         }
         if let Some(d) = self.to.and_then(|d| d.next_day()) {
-            q = q.filter(orders::created_at.lt(PrimitiveDateTime::new(d, Time::MIDNIGHT)));
+            q = q.filter(orders::created_at.lt(self.zone.start_of_day(d)));
         }
         if !self.states.is_empty() {
             q = q.filter(orders::state.eq_any(self.states.iter().map(|s| s.as_str()).collect::<Vec<_>>()));

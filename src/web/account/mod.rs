@@ -1,18 +1,22 @@
-//! The merchant personal account (`/account`): sign-in with server-side sessions, the Order
-//! Monitor with its CSV export, order details, and confirm/cancel from the details page.
+//! The merchant personal account (`/account`): sign-in with server-side sessions, the dashboard,
+//! the Order Monitor with its CSV export, order details, and confirm/cancel from the details page.
 //!
 //! Every handler starts from [`session::signed_in`], which loads the session row named by the
 //! cookie; every query is scoped to the user's enterprise through [`Account::enterprise`].
 
 mod actions;
+mod chart;
+mod dashboard;
 mod details;
 mod error;
 mod filter;
 mod login;
 mod monitor;
 mod session;
+mod stats;
 mod two_factor;
 mod users;
+mod zone;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::web;
@@ -23,6 +27,7 @@ use crate::web::protection::audit::{self, Actor, AuditEvent};
 
 pub use error::AccountError;
 pub use session::{Access, Account, Stage, Swept, constant_eq, sweep};
+pub use zone::Zone;
 
 /// Writes an audit row for an action of the signed-in user; `merchant` is `None` for what
 /// concerns the whole enterprise (its users, its settings).
@@ -87,7 +92,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             // Account pages hold order and customer data: no cache may keep them.
             .wrap(DefaultHeaders::new().add(("Cache-Control", "no-store")))
             .app_data(web::FormConfig::default().limit(16 * 1024))
-            .route("", web::get().to(monitor::home))
+            .route("", web::get().to(dashboard::page))
             .route("/login", web::get().to(login::form))
             .route("/login", web::post().to(login::submit))
             .route("/logout", web::post().to(login::logout))

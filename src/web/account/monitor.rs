@@ -12,6 +12,7 @@ use super::AccountError;
 use super::filter::{Cursor, Filter, Found, MEANS, Sort, encode_cursor};
 use super::login::{html, render};
 use super::session::{Account, signed_in};
+use super::zone::Zone;
 use crate::db;
 use crate::db::models::Order;
 use crate::domain::OrderState;
@@ -23,13 +24,11 @@ pub const PAGE: i64 = 50;
 /// Rows read per database round trip of the export.
 const EXPORT_CHUNK: i64 = 1000;
 
-/// The dashboard is not built yet; the account opens on the monitor.
-pub async fn home() -> HttpResponse {
-    HttpResponse::SeeOther().insert_header(("Location", "/account/orders")).finish()
-}
-
 pub struct Row {
+    /// ISO 8601 in UTC (`…Z`), for the export.
     pub created_at: String,
+    /// Local time with the offset, for the page.
+    pub created_local: String,
     pub merchant: i64,
     pub order_number: String,
     pub billnumber: String,
@@ -43,10 +42,11 @@ pub struct Row {
 }
 
 impl Row {
-    fn of(found: &Found) -> Row {
+    fn of(found: &Found, zone: &Zone) -> Row {
         let (order, merchant) = (&found.order, found.merchant);
         Row {
             created_at: db::iso8601(order.created_at),
+            created_local: zone.show(order.created_at),
             merchant,
             order_number: order.order_number.clone(),
             billnumber: order.billnumber.clone(),
@@ -113,7 +113,8 @@ async fn load(
 
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
-    let (filter, after) = Filter::parse(req.query_string())?;
+    let (mut filter, after) = Filter::parse(req.query_string())?;
+    filter.zone = account.zone.clone();
     let mut found = load(&state, &account, &filter, after, PAGE + 1).await?;
     let query = filter.to_query();
     let next = if found.len() as i64 > PAGE {
@@ -133,10 +134,13 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         .collect();
     let sorts =
         Sort::ALL.iter().map(|(sort, value, label)| Choice { value, label, selected: filter.sort == *sort }).collect();
-    let rows = found.iter().map(Row::of).collect();
+    let rows = found.iter().map(|f| Row::of(f, &account.zone)).collect();
     Ok(html(render(&MonitorPage { account, filter, states, means, sorts, rows, query, next })?))
 }
 
+/// The export's columns. `created_at` is ISO 8601 in UTC (`2026-12-03T22:30:00.123456Z`), whatever
+/// the enterprise's zone, so spreadsheets and scripts read one format; the `from`/`to` filter
+/// still picks the enterprise's local days.
 pub const CSV_HEADER: &str =
     "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,response_code,test\r\n";
 
@@ -175,7 +179,8 @@ impl futures_core::Stream for Chunks {
 /// pages and streamed: memory stays constant whatever the number of rows.
 pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {
     let account = signed_in(&req, &state).await?;
-    let (filter, _) = Filter::parse(req.query_string())?;
+    let (mut filter, _) = Filter::parse(req.query_string())?;
+    filter.zone = account.zone.clone();
     // The first chunk is read before answering, so a database failure is still a clean 500.
     let first = load(&state, &account, &filter, None, EXPORT_CHUNK).await?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -185,7 +190,7 @@ pub async fn export(req: HttpRequest, state: web::Data<AppState>) -> Result<Http
         let mut text = String::from(CSV_HEADER);
         loop {
             for found in &chunk {
-                text.push_str(&csv_line(&Row::of(found)));
+                text.push_str(&csv_line(&Row::of(found, &account.zone)));
             }
             if tx.send(Ok(Bytes::from(std::mem::take(&mut text)))).await.is_err() {
                 return; // The client went away.

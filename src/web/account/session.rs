@@ -10,9 +10,10 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use time::{Duration, PrimitiveDateTime};
 
+use super::zone::Zone;
 use super::{AccountError, Role};
 use crate::db::models::{EnterpriseId, MerchantId, UserId};
-use crate::db::schema::{account_grants, account_nonces, account_sessions, account_sign_ins, users};
+use crate::db::schema::{account_grants, account_nonces, account_sessions, account_sign_ins, enterprises, users};
 use crate::db::{self, AnyConnection, StoreError};
 use crate::startup::AppState;
 
@@ -114,6 +115,8 @@ pub struct Account {
     pub stage: Stage,
     pub csrf: String,
     pub ip: Option<String>,
+    /// The enterprise's time zone: local times and days on every page.
+    pub zone: Zone,
 }
 
 impl Account {
@@ -260,6 +263,9 @@ pub async fn end(state: &AppState, token: String) -> Result<(), AccountError> {
     Ok(())
 }
 
+/// A user's per-merchant roles as stored.
+type Grants = Vec<(MerchantId, String)>;
+
 #[derive(Queryable)]
 struct SessionRow {
     csrf: String,
@@ -299,7 +305,7 @@ pub async fn session_of(req: &HttpRequest, state: &AppState) -> Result<Account, 
     let Some(token) = token else { return Err(AccountError::SignIn) };
     let hash = hash_token(&token);
     let lookup = hash.clone();
-    let found: Option<(SessionRow, Vec<(MerchantId, String)>)> = state
+    let found: Option<(SessionRow, Grants, Option<String>)> = state
         .gateway
         .store
         .read(move |c| {
@@ -332,10 +338,14 @@ pub async fn session_of(req: &HttpRequest, state: &AppState) -> Result<Account, 
             } else {
                 Vec::new()
             };
-            Ok::<_, StoreError>(Some((row, grants)))
+            let zone = match row.enterprise.clone() {
+                Some(e) => enterprises::table.find(e).select(enterprises::time_zone).first(c).optional()?,
+                None => None,
+            };
+            Ok::<_, StoreError>(Some((row, grants, zone)))
         })
         .await?;
-    let Some((row, grants)) = found else {
+    let Some((row, grants, zone)) = found else {
         return Err(AccountError::SignIn);
     };
     let now = db::now();
@@ -373,6 +383,7 @@ pub async fn session_of(req: &HttpRequest, state: &AppState) -> Result<Account, 
         stage: Stage::parse(&row.stage),
         csrf: row.csrf,
         ip: crate::web::protection::client_ip(req),
+        zone: zone.as_deref().map(Zone::stored).unwrap_or_default(),
     })
 }
 
