@@ -239,7 +239,7 @@ pub async fn page(
     let money = order.money();
     let can_cancel = may_act && s.is_paid() && money.remaining() > 0;
     let notice = match (&query.done, &query.error) {
-        (_, Some(code)) => Some(format!("Refused: {code}")),
+        (_, Some(code)) => Some(format!("Not done: {} (code {code})", refusal(code))),
         (Some(what), None) => Some(format!("Done: {what}. The order is now {}.", order.state)),
         _ => None,
     };
@@ -371,4 +371,23 @@ pub async fn operations_csv(
             format!("attachment; filename=\"order-{}-operations.csv\"", order.billnumber),
         ))
         .body(body))
+}
+
+/// A sentence for people about why Kassa refused a confirm or cancel; the stable code is shown
+/// beside it for support.
+fn refusal(code: &str) -> &'static str {
+    match code {
+        "wrong_state" => "the order is not in a state that allows this (reload the page to see its state)",
+        "already_confirmed" => "the order was already confirmed, for another amount",
+        "confirm_deadline_passed" => "the time to confirm this order has passed",
+        "not_two_stage" => "the order was paid in one stage; there is nothing to confirm",
+        "invalid_amount" => "the amount must be more than zero and at most what is held",
+        "exceeds_remaining" => "the amount is more than what is left of the order",
+        "partial_cancel_of_delayed" => "a payment that is not confirmed yet can only be cancelled in full",
+        "settlement_in_progress" => "the money is being settled right now; try again in a few minutes",
+        "processor_unavailable" => "the processing center did not answer; nothing was charged or returned, try again",
+        "external_refund_id_reused" => "this cancel was already made with other values",
+        "order_not_found" => "the order no longer exists",
+        _ => "Kassa could not do it",
+    }
 }

@@ -67,12 +67,26 @@ impl ResponseError for AccountError {
             _ => {}
         }
         let text = self.to_string().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-        HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
-            .body(format!(
-                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Kassa account</title></head>\
-                 <body><main><h1>{}</h1><p>{text}</p><p><a href=\"/account/orders\">Orders</a></p></main></body></html>",
-                self.status_code().as_u16()
-            ))
+        let heading = match self {
+            AccountError::Csrf => "The form has expired",
+            AccountError::Forbidden | AccountError::OverLimit(_) => "Not allowed",
+            AccountError::NotFound => "Not found",
+            AccountError::BadRequest(_) => "Please check what you entered",
+            AccountError::Limited => "Too many requests",
+            _ => "Something went wrong",
+        };
+        let hint = match self {
+            AccountError::NotFound => "There is no such page or order in your account.",
+            AccountError::Forbidden => "Your role does not allow this. A manager of your enterprise can change it.",
+            AccountError::Internal => "Kassa could not finish this; nothing was half done. Try again in a moment.",
+            _ => "",
+        };
+        HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{heading} · Kassa account</title>\
+                 <link rel=\"stylesheet\" href=\"/static/css/kassa-1.css\"></head>\
+                 <body><main><h1>{heading}</h1><p class=\"error\" role=\"alert\">{text}</p><p>{hint}</p>\
+                 <p><a href=\"/account\">Dashboard</a> · \
+                 <a href=\"/account/orders\">Orders</a></p></main></body></html>"
+        ))
     }
 }
