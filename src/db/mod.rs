@@ -117,8 +117,11 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// `cache_size`: 32 MiB of pages per connection instead of SQLite's 2 MB default. With a
+/// million orders and the monitor's indexes, 2 MB made every insert re-read index pages (seeding
+/// slowed to about 1,000 orders a second and kept slowing).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -32768;";
 
 impl Store {
     /// Connects, applies the embedded migrations and starts the SQLite writer.

@@ -1,3 +1,4 @@
+DROP INDEX orders_firstname;
 DROP INDEX account_sign_ins_updated;
 DROP INDEX orders_merchant_brand_created;
 DROP INDEX orders_merchant_amount_id;

@@ -44,3 +44,5 @@ ALTER TABLE operations ADD COLUMN actor TEXT;
 CREATE INDEX orders_merchant_amount_id ON orders (merchant_id, amount, id);
 CREATE INDEX orders_merchant_brand_created ON orders (merchant_id, card_brand, created_at);
 CREATE INDEX account_sign_ins_updated ON account_sign_ins (updated_at);
+-- The customer filter matches e-mail, last name or first name: each needs its index.
+CREATE INDEX orders_firstname ON orders (firstname);
