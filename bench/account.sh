@@ -10,6 +10,7 @@
 #
 # Usage: bench/account.sh [sqlite|postgres]
 # Environment: ORDERS (default 1000000), RUNS (default 200),
+#   SQLITE_DB (an already seeded SQLite file to use instead of seeding a new one),
 #   PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 #   BENCH_KASSA_BIN (default target/release/kassa; built if missing).
 # Needs: curl, sqlite3 (for SQLite) or psql.
@@ -36,8 +37,9 @@ trap cleanup EXIT
 
 [ -x "$BENCH_KASSA_BIN" ] || (cd "$ROOT" && cargo build --release --bin kassa)
 
+DB_FILE=${SQLITE_DB:-$WORK/kassa.db}
 case "$BACKEND" in
-    sqlite) DB_URL="sqlite://$WORK/kassa.db" ;;
+    sqlite) DB_URL="sqlite://$DB_FILE" ;;
     postgres)
         PG_DB="kassa_bench_account_$$"
         psql "$PG_URL" -q -c "CREATE DATABASE $PG_DB" >/dev/null
@@ -46,14 +48,16 @@ case "$BACKEND" in
     *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
 esac
 sql() {
-    if [ "$BACKEND" = sqlite ]; then sqlite3 -cmd '.timeout 30000' "$WORK/kassa.db" "$1"; else psql "$DB_URL" -q -t -A -c "$1"; fi
+    if [ "$BACKEND" = sqlite ]; then sqlite3 -cmd '.timeout 30000' "$DB_FILE" "$1"; else psql "$DB_URL" -q -t -A -c "$1"; fi
 }
 
 export KASSA_DATABASE_URL=$DB_URL KASSA_DATA_DIR=$WORK KASSA_LISTEN=127.0.0.1:$PORT \
     KASSA_RATE_LIMIT_PER_MINUTE=0 KASSA_LOG=warn KASSA_WORKER_INTERVAL_SECS=86400
 
-echo "== seeding $ORDERS orders ($BACKEND)" >&2
-"$BENCH_KASSA_BIN" seed --orders "$ORDERS"
+if [ -z "${SQLITE_DB:-}" ]; then
+    echo "== seeding $ORDERS orders ($BACKEND)" >&2
+    "$BENCH_KASSA_BIN" seed --orders "$ORDERS"
+fi
 "$BENCH_KASSA_BIN" demo >"$WORK/kassa.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 300); do
