@@ -320,6 +320,8 @@ async fn main() {
     let mut rng = rand::rng();
     let run = format!("{:x}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs());
     let counter = Arc::new(AtomicU64::new(0));
+    // Why orders were not acknowledged (most: requests cut off by the kill).
+    let errors: Arc<Mutex<HashMap<String, usize>>> = Arc::new(Mutex::new(HashMap::new()));
     let started = Instant::now();
     let mut kinds = [0usize; 3];
     for cycle in 1..=cycles + 1 {
@@ -345,11 +347,14 @@ async fn main() {
         let workers: Vec<_> = (0..8)
             .map(|_| {
                 let load = Load { client: client.clone(), base: setup.base(), acks: acks.clone() };
-                let (stop, counter, run) = (stop.clone(), counter.clone(), run.clone());
+                let (stop, counter, run, errors) = (stop.clone(), counter.clone(), run.clone(), errors.clone());
                 tokio::spawn(async move {
                     while !stop.load(Ordering::Relaxed) {
                         let i = counter.fetch_add(1, Ordering::Relaxed);
-                        let _ = load.order(&format!("crash-{run}-{i}"), i % 3).await;
+                        if let Err(e) = load.order(&format!("crash-{run}-{i}"), i % 3).await {
+                            let kind: String = e.chars().take(60).collect();
+                            *errors.lock().unwrap().entry(kind).or_default() += 1;
+                        }
                     }
                 })
             })
@@ -398,7 +403,7 @@ async fn main() {
     let count = |a: Ack| acks.values().filter(|v| **v == a).count();
     println!(
         "crash loop: {cycles} cycles in {:.0} s (kills: {} random, {} mid-notification, {} mid-settlement); \
-         {} payments acknowledged ({} paid, {} confirmed, {} canceled), {} orders attempted, {settled} transactions \
+         {} payments acknowledged ({} paid, {} confirmed, {} canceled), {} order numbers used (with requests refused while Kassa was down), {settled} transactions \
          settled, {} notifications received; violations: {}",
         started.elapsed().as_secs_f64(),
         kinds[0],
@@ -412,6 +417,11 @@ async fn main() {
         received.load(Ordering::Relaxed),
         violations.len()
     );
+    let mut errors: Vec<(String, usize)> = errors.lock().unwrap().clone().into_iter().collect();
+    errors.sort_by_key(|e| std::cmp::Reverse(e.1));
+    for (e, n) in errors.iter().take(8) {
+        println!("  not acknowledged {n}×: {e}");
+    }
     for v in &violations {
         println!("VIOLATION {v}");
     }
