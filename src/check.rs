@@ -27,8 +27,20 @@ impl Finding {
     }
 }
 
-/// Runs every rule. Reads only; safe on a live database.
+/// Runs every rule. Reads only, in one read-only transaction, so the rules see one moment of a
+/// live database: read statement by statement, an order could be read before a concurrent
+/// settlement or recovery and its transactions after it, and look broken when it is not.
 pub fn run(c: &mut AnyConnection) -> Result<Vec<Finding>, StoreError> {
+    c.transaction(|c| {
+        if let AnyConnection::Postgresql(_) = c {
+            // One snapshot for the whole check (SQLite's read transaction is one already).
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(c)?;
+        }
+        rules(c)
+    })
+}
+
+fn rules(c: &mut AnyConnection) -> Result<Vec<Finding>, StoreError> {
     let orders: Vec<Order> = orders::table.select(Order::as_select()).load(c)?;
     let ops: Vec<Operation> = operations::table.select(Operation::as_select()).load(c)?;
     let txns: Vec<Transaction> = transactions::table.select(Transaction::as_select()).load(c)?;

@@ -110,6 +110,12 @@ pub async fn seed(store: &Store, options: SeedOptions) -> Result<SeedReport, Gat
     let rows = batches.clone();
     store
         .write(move |c| {
+            if let AnyConnection::Sqlite(_) = c {
+                // A bulk load into tables keyed by random UUIDs with many indexes: a large page
+                // cache on the writer's connection (this process only) keeps it from slowing
+                // down as the file grows.
+                diesel::sql_query("PRAGMA cache_size = -524288").execute(c)?;
+            }
             for chunk in rows.chunks(500) {
                 insert_all!(c, settlement_batches::table, chunk);
             }

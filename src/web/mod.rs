@@ -7,7 +7,7 @@ pub mod checkout;
 mod headers;
 pub mod machine;
 pub mod protection;
-mod services;
+pub mod services;
 pub mod totp;
 
 use actix_web::{HttpResponse, get, web};

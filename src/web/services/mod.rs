@@ -3,12 +3,12 @@
 //! `Merchant_ID`, `Login`, `Password` and `Format`; the request-level error codes are in
 //! [`codes`].
 
-mod answer;
+pub mod answer;
 mod auth;
 mod cancel;
 mod charge;
-mod codes;
-mod fields;
+pub mod codes;
+pub mod fields;
 mod orderstate;
 mod payrequest;
 mod resultbydate;
