@@ -248,7 +248,8 @@ impl Gateway {
             .filter(|n| *n > 0)
             .ok_or_else(|| GatewayError::invalid("Merchant_ID", "must be a positive integer"))?;
         let merchant = self.merchant_by_number(number).await?;
-        if !merchant.active {
+        let m = merchant.clone();
+        if !self.store.read(move |c| m.accepts_payments(c).map_err(GatewayError::from)).await? {
             return Err(GatewayError::MerchantInactive);
         }
         let v = validate(&req, &merchant)?;

@@ -66,6 +66,17 @@ impl Merchant {
         merchants::table.find(id).select(Merchant::as_select()).first(conn)
     }
 
+    /// Whether the merchant takes payments now: it is active and its enterprise is not
+    /// suspended (an admin's suspension changes nothing else).
+    pub fn accepts_payments(&self, conn: &mut crate::db::AnyConnection) -> QueryResult<bool> {
+        if !self.active {
+            return Ok(false);
+        }
+        let suspended: bool =
+            enterprises::table.find(&self.enterprise_id).select(enterprises::suspended).first(conn)?;
+        Ok(!suspended)
+    }
+
     pub fn accepts_currency(&self, code: &str) -> bool {
         self.currencies.split(',').any(|c| c.trim().eq_ignore_ascii_case(code))
     }
