@@ -45,7 +45,7 @@ enum Command {
         merchant: Option<i64>,
     },
     /// Manage users: `kassa user add LOGIN --admin` creates a platform admin (the password is
-    /// read from `KASSA_NEW_PASSWORD` or the first line of standard input).
+    /// read from the first line of standard input).
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -78,12 +78,9 @@ enum UserCommand {
     },
 }
 
-/// The new user's password: `KASSA_NEW_PASSWORD`, or the first line of standard input (so it
-/// stays out of the process list and the shell history).
+/// The new user's password: the first line of standard input (so it stays out of the process
+/// list, the shell history and the environment). `KASSA_*` variables are settings only.
 fn read_new_password() -> anyhow::Result<String> {
-    if let Ok(p) = std::env::var("KASSA_NEW_PASSWORD") {
-        return Ok(p);
-    }
     eprintln!("password (at least 12 characters), then Enter:");
     let mut line = String::new();
     std::io::stdin().read_line(&mut line)?;

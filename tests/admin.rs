@@ -502,3 +502,101 @@ async fn healthz_metrics_and_the_system_page() {
     assert!(by_id(&page.body, "backend").unwrap().starts_with(backend), "{}", page.body);
     assert_eq!(by_id(&page.body, "version").as_deref(), Some(env!("CARGO_PKG_VERSION")));
 }
+
+#[tokio::test]
+async fn a_failed_message_is_retried_from_the_system_page() {
+    use kassa::db::models::NewOutboxMessage;
+    use kassa::db::schema::outbox;
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 7006, |_| {}).await;
+    let mut message = NewOutboxMessage::new("webhook", &m.id, None, &serde_json::json!({}), kassa::db::now());
+    message.state = "failed".into();
+    message.attempts = 9;
+    let id = message.id.clone();
+    app.gateway
+        .store
+        .write(move |c| diesel::insert_into(outbox::table).values(&message).execute(c).map_err(StoreError::from))
+        .await
+        .unwrap();
+    let (c, _) = admin_client(&app, "root").await;
+    let page = get(&c, &format!("{}/admin/system", app.address)).await;
+    assert!(page.body.contains(&format!("/admin/system/outbox/{id}/retry")), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let forged = post(&c, &format!("{}/admin/system/outbox/{id}/retry", app.address), &[("csrf", "x")]).await;
+    assert_eq!(forged.status, 403);
+    let done = post(&c, &format!("{}/admin/system/outbox/{id}/retry", app.address), &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, 200);
+    assert!(done.body.contains("queued again"));
+    let target = id.clone();
+    let state: String = app
+        .gateway
+        .store
+        .read(move |c| outbox::table.find(target).select(outbox::state).first(c).map_err(StoreError::from))
+        .await
+        .unwrap();
+    assert_eq!(state, "pending");
+    assert_eq!(audits(&app, "admin.outbox_retry").await.len(), 1);
+}
+
+#[test]
+fn kassa_user_add_admin_creates_an_admin_from_the_command_line() {
+    let db = common::TestDb::new();
+    // The password comes on standard input, as an operator would type or pipe it.
+    let run = |args: &[&str], password: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kassa"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("KASSA_DATABASE_URL", &db.url)
+            .env("KASSA_DATA_DIR", db.dir())
+            .env("KASSA_LOG", "warn")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&["user", "add", "ops-admin", "--admin"], "a-long-admin-password");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created admin ops-admin"));
+    let again = run(&["user", "add", "ops-admin", "--admin"], "a-long-admin-password");
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already taken"));
+    let short = run(&["user", "add", "other-admin", "--admin"], "short");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    let orphan = run(&["user", "add", "shop-boss"], "a-long-admin-password");
+    assert!(String::from_utf8_lossy(&orphan.stderr).contains("--enterprise"));
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let gateway = common::gateway_on(&db);
+        let (role, enterprise): (String, Option<String>) = gateway
+            .store
+            .read(|c| {
+                kassa::db::schema::users::table
+                    .filter(kassa::db::schema::users::login.eq("ops-admin"))
+                    .select((kassa::db::schema::users::role, kassa::db::schema::users::enterprise_id))
+                    .first(c)
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!((role.as_str(), enterprise), ("admin", None));
+        let logged: i64 = gateway
+            .store
+            .read(|c| {
+                audit_events::table
+                    .filter(audit_events::action.eq("cli.user_add"))
+                    .count()
+                    .get_result(c)
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(logged, 1);
+    });
+}
