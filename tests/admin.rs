@@ -600,3 +600,54 @@ fn kassa_user_add_admin_creates_an_admin_from_the_command_line() {
         assert_eq!(logged, 1);
     });
 }
+
+#[tokio::test]
+async fn exchange_rates_entered_or_imported_convert_orders_and_keep_their_history() {
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 7007, |m| m.currencies = "RUB,USD,EUR".into()).await;
+    let usd = |n: &str| with(order_fields(&m, n, "10.00"), "OrderCurrency", "USD");
+    // No rate yet: a dollar order cannot be converted.
+    assert_ne!(app.post("/pay/order.cfm", &usd("u-0")).await.status, 303);
+
+    let (c, _) = admin_client(&app, "root").await;
+    let url = format!("{}/admin/rates", app.address);
+    let page = get(&c, &url).await;
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let bad =
+        post(&c, &url, &[("csrf", &csrf), ("from", "USD"), ("to", "RUB"), ("rate", "-3"), ("valid_from", "")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(by_id(&bad.body, "error-rate").is_some(), "{}", bad.body);
+    let same =
+        post(&c, &url, &[("csrf", &csrf), ("from", "USD"), ("to", "usd"), ("rate", "1"), ("valid_from", "")]).await;
+    assert!(by_id(&same.body, "error-to").is_some());
+    let ok =
+        post(&c, &url, &[("csrf", &csrf), ("from", "usd"), ("to", "RUB"), ("rate", "90.5"), ("valid_from", "")]).await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    app.open(&usd("u-1")).await;
+    let order = &common::checkout::attempts(&app, &m, "u-1").await[0];
+    assert_eq!((order.amount, order.currency.as_str(), order.original_amount), (90500, "RUB", 1000));
+
+    // An import with one bad line imports nothing and names the line.
+    let csv = "from,to,rate,valid_from\nUSD,RUB,91\nEUR,RUB,abc\n";
+    let refused = post(&c, &format!("{url}/import"), &[("csrf", &csrf), ("csv", csv)]).await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("Line 3: A decimal number"), "{}", refused.body);
+    let csv = "USD,RUB,91\nEUR,RUB,99.25\nUSD,RUB,95,2099-01-01 00:00\n";
+    let imported = post(&c, &format!("{url}/import"), &[("csrf", &csrf), ("csv", csv)]).await;
+    assert_eq!(imported.status, 200, "{}", imported.body);
+    assert!(imported.body.contains("Imported 3 rate(s)."));
+    app.open(&usd("u-2")).await;
+    let order = &common::checkout::attempts(&app, &m, "u-2").await[0];
+    assert_eq!(order.amount, 91000, "the newest rate in force, not the future one");
+    // The history keeps every rate, the old one too.
+    let page = get(&c, &url).await;
+    assert!(
+        page.body.contains("90.5") && page.body.contains("99.25") && page.body.contains("2099-01-01"),
+        "{}",
+        page.body
+    );
+    assert_eq!(audits(&app, "admin.rate_add").await.len(), 1);
+    let imports = audits(&app, "admin.rate_import").await;
+    assert_eq!(imports.len(), 1);
+    assert!(imports[0].1.contains("\"count\":3"));
+}

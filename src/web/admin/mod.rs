@@ -12,6 +12,7 @@ mod error;
 mod fields;
 mod login;
 mod merchants;
+mod rates;
 pub mod session;
 mod system;
 
@@ -84,6 +85,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/merchants/{id}", web::get().to(merchants::show))
             .route("/merchants/{id}", web::post().to(merchants::save))
             .route("/merchants/{id}/secret", web::post().to(merchants::rotate_secret))
+            .route("/rates", web::get().to(rates::page))
+            .route("/rates", web::post().to(rates::add))
+            .route("/rates/import", web::post().to(rates::import))
             .route("/audit", web::get().to(audit_log::page))
             .route("/audit.csv", web::get().to(audit_log::export))
             .route("/system", web::get().to(system::page))
