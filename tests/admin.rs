@@ -651,3 +651,97 @@ async fn exchange_rates_entered_or_imported_convert_orders_and_keep_their_histor
     assert_eq!(imports.len(), 1);
     assert!(imports[0].1.contains("\"count\":3"));
 }
+
+#[tokio::test]
+async fn admins_manage_admin_users_and_an_enterprises_account_users() {
+    let app = spawn_app().await;
+    let (c, _) = admin_client(&app, "root").await;
+    let url = format!("{}/admin/users", app.address);
+    let page = get(&c, &url).await;
+    let csrf = hidden(&page.body, "csrf").unwrap();
+    let new_admin = |login: &'static str, password: &'static str, repeat: &'static str| {
+        vec![("csrf", csrf.clone()), ("login", login.into()), ("password", password.into()), ("repeat", repeat.into())]
+    };
+    let p = post(&c, &url, &borrow(&new_admin("second", "long-enough-password", "different-password!"))).await;
+    assert_eq!(p.status, 400);
+    assert!(by_id(&p.body, "error-repeat").is_some(), "{}", p.body);
+    let p = post(&c, &url, &borrow(&new_admin("second", "short", "short"))).await;
+    assert!(by_id(&p.body, "error-password").unwrap().contains("12 characters"));
+    let p = post(&c, &url, &borrow(&new_admin("root", "long-enough-password", "long-enough-password"))).await;
+    assert!(by_id(&p.body, "error-login").unwrap().contains("taken"), "{}", p.body);
+    let p = post(&c, &url, &borrow(&new_admin("second", "long-enough-password", "long-enough-password"))).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("<td>second</td>"));
+    assert!(!p.body.contains("long-enough-password"), "passwords are never sent back");
+
+    // The new admin signs in (and must enrol); locked, the password no longer opens anything.
+    let second = client();
+    let s = sign_in(&second, &app.address, "second", "long-enough-password").await;
+    assert_eq!(s.location.as_deref(), Some("/admin/totp"));
+    let id: String = app
+        .gateway
+        .store
+        .read(|c| {
+            kassa::db::schema::users::table
+                .filter(kassa::db::schema::users::login.eq("second"))
+                .select(kassa::db::schema::users::id)
+                .first(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    let p = post(&c, &format!("{url}/{id}/lock"), &[("csrf", &csrf)]).await;
+    assert_eq!((p.status, p.location.as_deref()), (303, Some("/admin/users")));
+    assert_eq!(get(&second, &format!("{}/admin/totp", app.address)).await.location.as_deref(), Some("/admin/login"));
+    assert_eq!(sign_in(&client(), &app.address, "second", "long-enough-password").await.status, 401);
+    let p = post(&c, &format!("{url}/{id}/unlock"), &[("csrf", &csrf)]).await;
+    assert_eq!(p.status, 303);
+    assert_eq!(sign_in(&client(), &app.address, "second", "long-enough-password").await.status, 303);
+
+    // An enterprise's manager, made here, signs in to the account; locked, no more.
+    let e = create_enterprise(&c, &app.address, &csrf, "Acme Trading").await;
+    let eurl = format!("{}/admin/enterprises/{e}/users", app.address);
+    let p = post(
+        &c,
+        &eurl,
+        &[
+            ("csrf", csrf.as_str()),
+            ("login", "acme-boss"),
+            ("password", "acme-boss-password"),
+            ("repeat", "acme-boss-password"),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let shop = client();
+    let s = account_sign_in(&shop, &app.address, "acme-boss", "acme-boss-password").await;
+    assert_eq!(s.location.as_deref(), Some("/account"));
+    let page = get(&c, &format!("{}/admin/enterprises/{e}", app.address)).await;
+    assert!(page.body.contains("<td>acme-boss</td><td>manager</td>"), "{}", page.body);
+    let lock = page.body.split("/lock\">").next().unwrap().rsplit("/admin/users/").next().unwrap().to_owned();
+    let p = post(&c, &format!("{url}/{lock}/lock"), &[("csrf", &csrf)]).await;
+    assert_eq!(p.location, Some(format!("/admin/enterprises/{e}?saved=1")));
+    assert_eq!(get(&shop, &format!("{}/account", app.address)).await.location.as_deref(), Some("/account/login"));
+
+    // Every change is audited; an admin cannot lock themself.
+    for action in ["admin.admin_create", "admin.user_create", "admin.user_lock", "admin.user_unlock"] {
+        assert!(!audits(&app, action).await.is_empty(), "{action}");
+    }
+    let me: String = app
+        .gateway
+        .store
+        .read(|c| {
+            kassa::db::schema::users::table
+                .filter(kassa::db::schema::users::login.eq("root"))
+                .select(kassa::db::schema::users::id)
+                .first(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(post(&c, &format!("{url}/{me}/lock"), &[("csrf", &csrf)]).await.status, 400);
+}
+
+fn borrow<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}

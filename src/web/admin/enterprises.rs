@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::fields::{Errors, diff, optional_email, optional_text, required_text, shown};
 use super::session::{Admin, signed_in};
+use super::users::{NewUserForm, UserRow};
 use super::{AdminError, audit, html, render};
 use crate::db::models::{EnterpriseId, Merchant};
 use crate::db::schema::{enterprises, merchants};
@@ -251,9 +252,43 @@ struct ShowPage {
     merchants: Vec<Merchant>,
     new_merchant: super::merchants::NewMerchantForm,
     merchant_errors: Errors,
+    users: Vec<UserRow>,
+    new_user: NewUserForm,
+    user_errors: Errors,
 }
 
-async fn load(state: &AppState, id: &str) -> Result<(EnterpriseRow, Vec<Merchant>), AdminError> {
+/// What the enterprise page shows besides its details form.
+#[derive(Default)]
+pub(super) struct Extra {
+    pub notice: Option<&'static str>,
+    pub new_merchant: super::merchants::NewMerchantForm,
+    pub merchant_errors: Errors,
+    pub new_user: NewUserForm,
+    pub user_errors: Errors,
+}
+
+fn show_of(admin: Admin, loaded: Loaded, form: Option<(EnterpriseForm, Errors)>, extra: Extra) -> ShowPage {
+    let (enterprise, merchants, users) = loaded;
+    let (form, errors) = form.unwrap_or_else(|| (EnterpriseForm::of(&enterprise), Errors::default()));
+    ShowPage {
+        admin,
+        enterprise,
+        form,
+        errors,
+        notice: extra.notice,
+        merchants,
+        new_merchant: extra.new_merchant,
+        merchant_errors: extra.merchant_errors,
+        users,
+        // Passwords are never sent back.
+        new_user: NewUserForm { password: String::new(), repeat: String::new(), ..extra.new_user },
+        user_errors: extra.user_errors,
+    }
+}
+
+type Loaded = (EnterpriseRow, Vec<Merchant>, Vec<UserRow>);
+
+async fn load(state: &AppState, id: &str) -> Result<Loaded, AdminError> {
     let id = EnterpriseId(id.to_owned());
     state
         .gateway
@@ -265,13 +300,14 @@ async fn load(state: &AppState, id: &str) -> Result<(EnterpriseRow, Vec<Merchant
                 .order(merchants::merchant_number.asc())
                 .select(Merchant::as_select())
                 .load(c)?;
-            Ok::<_, StoreError>(Some((e, ms)))
+            let us = super::users::of(c, Some(&id))?;
+            Ok::<_, StoreError>(Some((e, ms, us)))
         })
         .await?
         .ok_or(AdminError::NotFound)
 }
 
-/// The enterprise page with a merchant form that was refused (or a fresh one).
+/// The enterprise page with a merchant form that was refused.
 pub(super) async fn show_page(
     state: &AppState,
     admin: Admin,
@@ -279,18 +315,20 @@ pub(super) async fn show_page(
     new_merchant: super::merchants::NewMerchantForm,
     merchant_errors: Errors,
 ) -> Result<String, AdminError> {
-    let (enterprise, merchants) = load(state, id).await?;
-    let form = EnterpriseForm::of(&enterprise);
-    render(&ShowPage {
-        admin,
-        enterprise,
-        form,
-        errors: Errors::default(),
-        notice: None,
-        merchants,
-        new_merchant,
-        merchant_errors,
-    })
+    let loaded = load(state, id).await?;
+    render(&show_of(admin, loaded, None, Extra { new_merchant, merchant_errors, ..Extra::default() }))
+}
+
+/// The enterprise page with a user form that was refused.
+pub(super) async fn show_page_users(
+    state: &AppState,
+    admin: Admin,
+    id: &str,
+    new_user: NewUserForm,
+    user_errors: Errors,
+) -> Result<String, AdminError> {
+    let loaded = load(state, id).await?;
+    render(&show_of(admin, loaded, None, Extra { new_user, user_errors, ..Extra::default() }))
 }
 
 #[derive(Deserialize)]
@@ -306,19 +344,9 @@ pub async fn show(
     query: web::Query<Notice>,
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in(&req, &state).await?;
-    let (enterprise, merchants) = load(&state, &path).await?;
-    let form = EnterpriseForm::of(&enterprise);
+    let loaded = load(&state, &path).await?;
     let notice = query.saved.as_ref().map(|_| "Saved.");
-    Ok(html(render(&ShowPage {
-        admin,
-        enterprise,
-        form,
-        errors: Errors::default(),
-        notice,
-        merchants,
-        new_merchant: super::merchants::NewMerchantForm::default(),
-        merchant_errors: Errors::default(),
-    })?))
+    Ok(html(render(&show_of(admin, loaded, None, Extra { notice, ..Extra::default() }))?))
 }
 
 pub async fn save(
@@ -330,23 +358,15 @@ pub async fn save(
     let admin = signed_in(&req, &state).await?;
     let form = form.into_inner();
     admin.check_csrf(&form.csrf)?;
-    let (enterprise, merchants) = load(&state, &path).await?;
+    let loaded = load(&state, &path).await?;
     let details = match validate(&form) {
         Ok(d) => d,
         Err(errors) => {
-            let body = render(&ShowPage {
-                admin,
-                enterprise,
-                form,
-                errors,
-                notice: None,
-                merchants,
-                new_merchant: super::merchants::NewMerchantForm::default(),
-                merchant_errors: Errors::default(),
-            })?;
+            let body = render(&show_of(admin, loaded, Some((form, errors)), Extra::default()))?;
             return Ok(refused(body));
         }
     };
+    let enterprise = loaded.0;
     let (id, d) = (enterprise.id.clone(), details.clone());
     state
         .gateway

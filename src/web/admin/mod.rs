@@ -15,6 +15,7 @@ mod merchants;
 mod rates;
 pub mod session;
 mod system;
+mod users;
 
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{HttpResponse, web};
@@ -82,6 +83,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/enterprises/{id}/suspend", web::post().to(enterprises::suspend))
             .route("/enterprises/{id}/resume", web::post().to(enterprises::resume))
             .route("/enterprises/{id}/merchants", web::post().to(merchants::create))
+            .route("/enterprises/{id}/users", web::post().to(users::create_enterprise_user))
+            .route("/users", web::get().to(users::list))
+            .route("/users", web::post().to(users::create_admin))
+            .route("/users/{id}/{action}", web::post().to(users::act))
             .route("/merchants/{id}", web::get().to(merchants::show))
             .route("/merchants/{id}", web::post().to(merchants::save))
             .route("/merchants/{id}/secret", web::post().to(merchants::rotate_secret))
