@@ -745,3 +745,71 @@ async fn admins_manage_admin_users_and_an_enterprises_account_users() {
 fn borrow<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
+
+#[tokio::test]
+async fn order_limits_and_the_redirect_after_payment() {
+    let app = spawn_app().await;
+    let (c, _) = admin_client(&app, "root").await;
+    let csrf = csrf(&c, &app.address).await;
+    let id = create_enterprise(&c, &app.address, &csrf, "Acme Trading").await;
+    let (path, _) = create_merchant(&c, &app.address, &csrf, &id, "7008").await;
+
+    let bad = save_settings(
+        &c,
+        &app.address,
+        &path,
+        &[
+            ("min_amount", Some("abc")),
+            ("max_amount", Some("5.00")),
+            ("daily_cap", Some("1.001")),
+            ("after_payment", Some("redirect")),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    for f in ["min_amount", "daily_cap", "after_payment"] {
+        assert!(by_id(&bad.body, &format!("error-{f}")).is_some(), "no message beside {f}: {}", bad.body);
+    }
+    let bad = save_settings(&c, &app.address, &path, &[("min_amount", Some("50")), ("max_amount", Some("10"))]).await;
+    assert_eq!(by_id(&bad.body, "error-max_amount").as_deref(), Some("The maximum is below the minimum."));
+
+    let p = save_settings(
+        &c,
+        &app.address,
+        &path,
+        &[
+            ("min_amount", Some("5")),
+            ("max_amount", Some("100.00")),
+            ("daily_cap", Some("150")),
+            ("after_payment", Some("redirect")),
+            ("url_return_ok", Some("https://shop.example/thanks")),
+        ],
+    )
+    .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let m = merchant(&app, 7008).await;
+    assert_eq!((m.min_amount, m.max_amount, m.daily_cap), (Some(500), Some(10000), Some(15000)));
+
+    let small = app.post("/pay/order.cfm", &order_fields(&m, "s-1", "4.99")).await;
+    assert!(small.status != 303 && small.body.contains("minimum of 5.00 RUB"), "{}", small.body);
+    let big = app.post("/pay/order.cfm", &order_fields(&m, "b-1", "100.01")).await;
+    assert!(big.status != 303 && big.body.contains("maximum of 100.00 RUB"), "{}", big.body);
+
+    // Paid at 100.00: back to the shop at once, no result page.
+    let page = app.open(&order_fields(&m, "ok-1", "100.00")).await;
+    let paid = app.charge(&page, "4111111111111111").await;
+    assert_eq!(paid.status, 303);
+    let result = app.get(&paid.location()).await;
+    assert_eq!(result.status, 303, "{}", result.body);
+    assert!(result.location().starts_with("https://shop.example/thanks?billnumber="), "{}", result.location());
+
+    // 100.00 of the 150.00 a day are used: 60.00 more is refused, 50.00 fits.
+    let over = app.post("/pay/order.cfm", &order_fields(&m, "cap-1", "60.00")).await;
+    assert!(over.status != 303 && over.body.contains("daily limit"), "{}", over.body);
+    assert_eq!(app.post("/pay/order.cfm", &order_fields(&m, "cap-2", "50.00")).await.status, 303);
+
+    let updates = audits(&app, "admin.merchant_update").await;
+    let detail: serde_json::Value = serde_json::from_str(&updates.last().unwrap().1).unwrap();
+    assert_eq!(detail["changes"]["max_amount"]["new"], "100.00");
+    assert_eq!(detail["changes"]["after_payment"]["old"], "result");
+}

@@ -44,6 +44,10 @@ diesel::table! {
         webhook_secrets -> Nullable<Text>,
         tech_email -> Nullable<Text>,
         deadline_policy -> Text,
+        min_amount -> Nullable<BigInt>,
+        max_amount -> Nullable<BigInt>,
+        daily_cap -> Nullable<BigInt>,
+        after_payment -> Text,
     }
 }
 

@@ -63,6 +63,10 @@ pub fn new_merchant(enterprise: &EnterpriseId, number: i64, name: &str, secret: 
         webhook_secrets: None,
         tech_email: None,
         deadline_policy: "reverse".into(),
+        min_amount: None,
+        max_amount: None,
+        daily_cap: None,
+        after_payment: "result".into(),
     }
 }
 

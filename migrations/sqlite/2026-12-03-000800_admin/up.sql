@@ -11,6 +11,16 @@ ALTER TABLE enterprises ADD COLUMN contact_phone TEXT;
 -- A suspended enterprise's merchants accept no payments; nothing else about them changes.
 ALTER TABLE enterprises ADD COLUMN suspended BOOLEAN NOT NULL DEFAULT FALSE;
 
+-- Limits per merchant, in minor units of its payment currency (NULL: none): the smallest and
+-- largest order, and the most its orders may authorize in one UTC day.
+ALTER TABLE merchants ADD COLUMN min_amount BIGINT CHECK (min_amount IS NULL OR min_amount > 0);
+ALTER TABLE merchants ADD COLUMN max_amount BIGINT CHECK (max_amount IS NULL OR max_amount > 0);
+ALTER TABLE merchants ADD COLUMN daily_cap BIGINT CHECK (daily_cap IS NULL OR daily_cap > 0);
+-- After a payment the customer sees Kassa's result page ('result') or is sent straight back to
+-- the shop's return URL ('redirect').
+ALTER TABLE merchants ADD COLUMN after_payment TEXT NOT NULL DEFAULT 'result'
+    CHECK (after_payment IN ('result', 'redirect'));
+
 -- One sessions table for both surfaces: 'account' sessions open `/account`, 'admin' sessions
 -- open `/admin`; a session of one kind never opens the other.
 ALTER TABLE account_sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'account'

@@ -151,6 +151,35 @@ pub struct SettingsForm {
     pub tech_email: String,
     #[serde(default)]
     pub frame_ancestors: String,
+    #[serde(default)]
+    pub min_amount: String,
+    #[serde(default)]
+    pub max_amount: String,
+    #[serde(default)]
+    pub daily_cap: String,
+    #[serde(default)]
+    pub after_payment: String,
+}
+
+/// A stored limit as the form shows it (`1500.00`), empty when none.
+fn amount_text(minor: Option<i64>, currency: &str) -> String {
+    minor.map(|m| crate::money::format_minor(m, currency)).unwrap_or_default()
+}
+
+/// An optional amount in `currency`, or the message beside its field.
+fn limit(e: &mut Errors, field: &'static str, text: &str, currency: Option<Currency>) -> Option<i64> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let currency = currency?;
+    match crate::money::Money::parse(t, currency) {
+        Ok(m) => Some(m.minor),
+        Err(err) => {
+            e.add(field, format!("An amount in {} like 1500.00 ({err}).", currency.code()));
+            None
+        }
+    }
 }
 
 fn on(v: bool) -> Option<String> {
@@ -181,6 +210,10 @@ impl SettingsForm {
             webhook_url: shown(&m.webhook_url),
             tech_email: shown(&m.tech_email),
             frame_ancestors: frame_ancestors.to_owned(),
+            min_amount: amount_text(m.min_amount, &m.payment_currency),
+            max_amount: amount_text(m.max_amount, &m.payment_currency),
+            daily_cap: amount_text(m.daily_cap, &m.payment_currency),
+            after_payment: m.after_payment.clone(),
         }
     }
 
@@ -218,6 +251,10 @@ pub struct Settings {
     notification_url: Option<String>,
     webhook_url: Option<String>,
     tech_email: Option<String>,
+    min_amount: Option<i64>,
+    max_amount: Option<i64>,
+    daily_cap: Option<i64>,
+    after_payment: String,
 }
 
 /// Checks every field; the errors name the field they belong beside.
@@ -239,13 +276,24 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     if currencies.is_empty() && e.get("currencies").is_none() {
         e.add("currencies", "Allow at least one currency.");
     }
-    let payment_currency = match Currency::from_str(&f.payment_currency) {
-        Ok(c) => c.code().to_owned(),
-        Err(_) => {
-            e.add("payment_currency", "Unknown currency; use an ISO code like RUB.");
-            String::new()
-        }
-    };
+    let pay = Currency::from_str(&f.payment_currency).ok();
+    if pay.is_none() {
+        e.add("payment_currency", "Unknown currency; use an ISO code like RUB.");
+    }
+    let payment_currency = pay.map(|c| c.code().to_owned()).unwrap_or_default();
+    let min_amount = limit(&mut e, "min_amount", &f.min_amount, pay);
+    let max_amount = limit(&mut e, "max_amount", &f.max_amount, pay);
+    let daily_cap = limit(&mut e, "daily_cap", &f.daily_cap, pay);
+    if let (Some(min), Some(max)) = (min_amount, max_amount)
+        && min > max
+    {
+        e.add("max_amount", "The maximum is below the minimum.");
+    }
+    if let (Some(max), Some(cap)) = (max_amount, daily_cap)
+        && cap < max
+    {
+        e.add("daily_cap", "The daily cap is below the largest order allowed.");
+    }
     let timeout = number(&mut e, "payment_timeout_minutes", &f.payment_timeout_minutes, 1, 10_080);
     let window = number(&mut e, "confirm_window_hours", &f.confirm_window_hours, 1, 720);
     let deadline_policy = f.deadline_policy.trim().to_owned();
@@ -267,6 +315,12 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     let webhook_url = optional_url(&mut e, "webhook_url", &f.webhook_url, false);
     let tech_email = optional_email(&mut e, "tech_email", &f.tech_email);
     let origins: Vec<&str> = f.frame_ancestors.split_whitespace().collect();
+    let after_payment = f.after_payment.trim().to_owned();
+    if !["result", "redirect"].contains(&after_payment.as_str()) {
+        e.add("after_payment", "Choose the result page or a redirect.");
+    } else if after_payment == "redirect" && url_return.is_none() && url_return_ok.is_none() {
+        e.add("after_payment", "A redirect needs a return URL (or a return URL after success).");
+    }
     if let Some(bad) = origins.iter().find(|o| !valid_origin(o)) {
         e.add("frame_ancestors", format!("{bad} is not an origin like https://shop.example (no path)."));
     }
@@ -292,6 +346,10 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
         notification_url,
         webhook_url,
         tech_email,
+        min_amount,
+        max_amount,
+        daily_cap,
+        after_payment,
     };
     Ok((settings, origins.join(" ")))
 }
@@ -319,6 +377,10 @@ fn audit_view(f: &SettingsForm) -> Vec<(&'static str, String)> {
         ("webhook_url", f.webhook_url.clone()),
         ("tech_email", f.tech_email.clone()),
         ("frame_ancestors", f.frame_ancestors.clone()),
+        ("min_amount", f.min_amount.clone()),
+        ("max_amount", f.max_amount.clone()),
+        ("daily_cap", f.daily_cap.clone()),
+        ("after_payment", f.after_payment.clone()),
     ]
 }
 
