@@ -44,6 +44,12 @@ enum Command {
         #[arg(long)]
         merchant: Option<i64>,
     },
+    /// Manage users: `kassa user add LOGIN --admin` creates a platform admin (the password is
+    /// read from the first line of standard input).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Print the settlement report of a day (UTC) as CSV: every item, or totals per currency.
     SettlementReport {
         /// The day, `YYYY-MM-DD`; today when omitted.
@@ -56,6 +62,29 @@ enum Command {
         #[arg(long)]
         totals: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user: a platform admin with `--admin`, else a manager of `--enterprise`.
+    Add {
+        login: String,
+        /// A platform admin of `/admin` (two-factor enrolment at the first sign-in).
+        #[arg(long)]
+        admin: bool,
+        /// The enterprise id of a merchant-account manager.
+        #[arg(long, conflicts_with = "admin")]
+        enterprise: Option<String>,
+    },
+}
+
+/// The new user's password: the first line of standard input (so it stays out of the process
+/// list, the shell history and the environment). `KASSA_*` variables are settings only.
+fn read_new_password() -> anyhow::Result<String> {
+    eprintln!("password (at least 12 characters), then Enter:");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[tokio::main]
@@ -149,6 +178,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve => serve(config, gateway).await,
+        Command::User { command: UserCommand::Add { login, admin, enterprise } } => {
+            let password = read_new_password()?;
+            let enterprise = enterprise.map(kassa::db::models::EnterpriseId);
+            let id =
+                setup::add_user(&gateway.store, setup::AddUser { login: login.clone(), password, admin, enterprise })
+                    .await?;
+            let kind = if admin { "admin" } else { "manager" };
+            println!("created {kind} {login} ({})", id.0);
+            if admin {
+                println!("sign in at {}/admin/login and set up two-factor sign-in", config.public_url());
+            }
+            Ok(())
+        }
         Command::Demo => {
             let demo = setup::demo(&gateway.store).await?;
             println!("url: {}", config.public_url());

@@ -8,6 +8,13 @@ diesel::table! {
         created_at -> Timestamp,
         require_totp -> Bool,
         time_zone -> Text,
+        legal_name -> Nullable<Text>,
+        tax_id -> Nullable<Text>,
+        address -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        suspended -> Bool,
     }
 }
 
@@ -37,6 +44,10 @@ diesel::table! {
         webhook_secrets -> Nullable<Text>,
         tech_email -> Nullable<Text>,
         deadline_policy -> Text,
+        min_amount -> Nullable<BigInt>,
+        max_amount -> Nullable<BigInt>,
+        daily_cap -> Nullable<BigInt>,
+        after_payment -> Text,
     }
 }
 
@@ -276,6 +287,7 @@ diesel::table! {
         detail -> Text,
         ip -> Nullable<Text>,
         created_at -> Timestamp,
+        enterprise_id -> Nullable<Text>,
     }
 }
 
@@ -326,6 +338,7 @@ diesel::table! {
         created_at -> Timestamp,
         last_seen_at -> Timestamp,
         stage -> Text,
+        kind -> Text,
     }
 }
 

@@ -220,6 +220,27 @@ fn verify_checkvalue(req: &OrderRequest, merchant: &Merchant) -> Result<(), Gate
     if ok { Ok(()) } else { Err(GatewayError::BadCheckValue) }
 }
 
+/// The merchant's limits set in the admin area, on the amount in the payment currency: the
+/// smallest and largest order, and the day's turnover cap (checked when the order is made).
+async fn check_limits(gateway: &Gateway, merchant: &Merchant, amount: Money) -> Result<(), GatewayError> {
+    let show = |minor: i64| crate::money::format_minor(minor, amount.currency.code());
+    let code = amount.currency.code();
+    if let Some(min) = merchant.min_amount.filter(|min| amount.minor < *min) {
+        return Err(GatewayError::invalid("OrderAmount", format!("below the shop's minimum of {} {code}", show(min))));
+    }
+    if let Some(max) = merchant.max_amount.filter(|max| amount.minor > *max) {
+        return Err(GatewayError::invalid("OrderAmount", format!("above the shop's maximum of {} {code}", show(max))));
+    }
+    if let Some(cap) = merchant.daily_cap {
+        let m = merchant.clone();
+        let today = gateway.store.read(move |c| m.turnover_today(c).map_err(GatewayError::from)).await?;
+        if today.saturating_add(amount.minor) > cap {
+            return Err(GatewayError::invalid("OrderAmount", "beyond the shop's daily limit; try again tomorrow"));
+        }
+    }
+    Ok(())
+}
+
 /// The newest rate from `from` to `to` in force now.
 fn rate(conn: &mut AnyConnection, from: &str, to: &str) -> Result<Option<Decimal>, GatewayError> {
     let text: Option<String> = exchange_rates::table
@@ -248,7 +269,8 @@ impl Gateway {
             .filter(|n| *n > 0)
             .ok_or_else(|| GatewayError::invalid("Merchant_ID", "must be a positive integer"))?;
         let merchant = self.merchant_by_number(number).await?;
-        if !merchant.active {
+        let m = merchant.clone();
+        if !self.store.read(move |c| m.accepts_payments(c).map_err(GatewayError::from)).await? {
             return Err(GatewayError::MerchantInactive);
         }
         let v = validate(&req, &merchant)?;
@@ -268,6 +290,7 @@ impl Gateway {
                 .ok_or_else(|| GatewayError::invalid("OrderAmount", "too small to convert"))?;
             (converted, r.normalize().to_string())
         };
+        check_limits(self, &merchant, amount).await?;
         let now = db::now();
         let [lastname, firstname, middlename, email, phone, address, country, city, zip] = v.customer;
         let [url_return, url_return_ok, url_return_no] = v.urls;

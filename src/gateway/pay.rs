@@ -195,6 +195,10 @@ pub(super) fn start(
     if order.expires_at <= now {
         return Err(GatewayError::OrderExpired);
     }
+    // A merchant switched off, or an enterprise suspended, after the order was made.
+    if !Merchant::find(c, &order.merchant_id)?.accepts_payments(c)? {
+        return Err(GatewayError::MerchantInactive);
+    }
     if !order.payment_means.split(',').any(|m| m == means.kind) {
         return Err(GatewayError::MeansNotAllowed);
     }

@@ -12,18 +12,19 @@ impl Gateway {
     /// created, so no check value is asked again). Asking twice returns the same open attempt.
     pub async fn retry(&self, failed: &OrderId) -> Result<Order, GatewayError> {
         let id = failed.clone();
-        let (order, merchant) = self
+        let (order, merchant, accepts) = self
             .store
             .read(move |c| {
                 let order = Order::find(c, &id)?;
                 let merchant = Merchant::find(c, &order.merchant_id)?;
-                Ok::<_, GatewayError>((order, merchant))
+                let accepts = merchant.accepts_payments(c)?;
+                Ok::<_, GatewayError>((order, merchant, accepts))
             })
             .await?;
         if !order.state().is_final_failure() {
             return Err(GatewayError::WrongState(order.state()));
         }
-        if !merchant.active {
+        if !accepts {
             return Err(GatewayError::MerchantInactive);
         }
         for _ in 0..3 {

@@ -63,6 +63,10 @@ pub fn new_merchant(enterprise: &EnterpriseId, number: i64, name: &str, secret: 
         webhook_secrets: None,
         tech_email: None,
         deadline_policy: "reverse".into(),
+        min_amount: None,
+        max_amount: None,
+        daily_cap: None,
+        after_payment: "result".into(),
     }
 }
 
@@ -120,4 +124,83 @@ pub async fn demo(store: &Store) -> Result<Demo, GatewayError> {
         })
         .await?;
     Ok(Demo { merchant, secret: DEMO_SECRET, users: vec![DEMO_MANAGER, DEMO_ADMIN] })
+}
+
+/// A user to create from the command line (`kassa user add`).
+#[derive(Debug, Clone)]
+pub struct AddUser {
+    pub login: String,
+    pub password: String,
+    /// A platform admin (no enterprise; TOTP enrolment at the first sign-in) or a manager of
+    /// every merchant of `enterprise`.
+    pub admin: bool,
+    pub enterprise: Option<EnterpriseId>,
+}
+
+/// Creates the user; refuses a taken login, a short password, or a merchant user without an
+/// existing enterprise. The audit log records who was created (by the command line).
+pub async fn add_user(store: &Store, new: AddUser) -> Result<UserId, GatewayError> {
+    let login = new.login.trim().to_owned();
+    if !(3..=64).contains(&login.chars().count()) || login.chars().any(char::is_whitespace) {
+        return Err(GatewayError::invalid("login", "3 to 64 characters, no spaces"));
+    }
+    if new.password.chars().count() < 12 || new.password.len() > 1024 {
+        return Err(GatewayError::invalid("password", "at least 12 characters"));
+    }
+    let (admin, enterprise) = match (new.admin, new.enterprise) {
+        (true, None) => (true, None),
+        (true, Some(_)) => return Err(GatewayError::invalid("enterprise", "an admin belongs to no enterprise")),
+        (false, Some(e)) => (false, Some(e)),
+        (false, None) => return Err(GatewayError::invalid("enterprise", "a merchant user needs --enterprise")),
+    };
+    let password = new.password;
+    let hash =
+        tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|_| db::StoreError::Panicked)??;
+    let id = UserId::new();
+    let user = NewUser {
+        id: id.clone(),
+        enterprise_id: enterprise.clone(),
+        login: login.clone(),
+        password_hash: hash,
+        role: if admin { "admin" } else { "merchant" }.into(),
+        webservices: false,
+        active: true,
+        created_at: db::now(),
+    };
+    store
+        .write(move |c| {
+            if User::by_login(c, &user.login)?.is_some() {
+                return Err(GatewayError::invalid("login", "already taken"));
+            }
+            if let Some(e) = &user.enterprise_id
+                && enterprises::table.find(e).count().get_result::<i64>(c)? == 0
+            {
+                return Err(GatewayError::invalid("enterprise", "no such enterprise"));
+            }
+            diesel::insert_into(users::table).values(&user).execute(c)?;
+            if !admin {
+                diesel::update(users::table.find(&user.id)).set(users::account_role.eq("manager")).execute(c)?;
+            }
+            Ok(())
+        })
+        .await?;
+    let detail = serde_json::json!({
+        "user": login,
+        "role": if admin { "admin" } else { "manager" },
+        "enterprise": enterprise.map(|e| e.0),
+    });
+    crate::web::protection::audit::record(
+        store,
+        crate::web::protection::audit::AuditEvent {
+            merchant: None,
+            order: None,
+            actor: crate::web::protection::audit::Actor::Cli,
+            action: "cli.user_add",
+            outcome: "ok".into(),
+            detail,
+            ip: None,
+        },
+    )
+    .await;
+    Ok(id)
 }

@@ -2,6 +2,7 @@
 //! the merchant account, the admin area and the web services build on it.
 
 pub mod account;
+pub mod admin;
 pub mod api;
 pub mod checkout;
 mod headers;
@@ -20,13 +21,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
             .wrap(headers::security_headers())
+            .wrap(actix_web::middleware::from_fn(count_requests))
             .service(index)
             .service(stylesheet)
             .service(health)
             .configure(machine::routes)
             .configure(checkout::routes)
-            .configure(account::routes),
+            .configure(account::routes)
+            .configure(admin::routes)
+            .route("/healthz", web::get().to(admin::healthz))
+            .route("/metrics", web::get().to(admin::metrics)),
     );
+}
+
+/// Counts every answered request for `/metrics`.
+async fn count_requests(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    admin::count_request(res.status().as_u16());
+    Ok(res)
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,7 +69,7 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
 
 /// The stylesheet of Kassa's own pages, compiled into the binary; the version in the name lets
 /// browsers keep it for a year (change it whenever the CSS changes).
-#[get("/static/css/kassa-1.css")]
+#[get("/static/css/kassa-2.css")]
 async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")

@@ -200,6 +200,7 @@ pub async fn spawn_app() -> TestApp {
     TestApp { address, gateway, db }
 }
 pub mod account;
+pub mod admin;
 pub mod browser;
 pub mod checkout;
 pub mod webservices;

@@ -49,6 +49,14 @@ pub struct Merchant {
     pub tech_email: Option<String>,
     /// `reverse` (default) or `confirm`: what happens to a Delayed order at its deadline.
     pub deadline_policy: String,
+    /// The smallest order, in minor units of the payment currency; none when `None`.
+    pub min_amount: Option<i64>,
+    /// The largest order, in minor units of the payment currency.
+    pub max_amount: Option<i64>,
+    /// The most the merchant's orders may authorize in one UTC day, in the payment currency.
+    pub daily_cap: Option<i64>,
+    /// `result` (Kassa's result page) or `redirect` (straight back to the shop).
+    pub after_payment: String,
 }
 
 pub type NewMerchant = Merchant;
@@ -64,6 +72,33 @@ impl Merchant {
 
     pub fn find(conn: &mut crate::db::AnyConnection, id: &MerchantId) -> QueryResult<Merchant> {
         merchants::table.find(id).select(Merchant::as_select()).first(conn)
+    }
+
+    /// Whether the merchant takes payments now: it is active and its enterprise is not
+    /// suspended (an admin's suspension changes nothing else).
+    pub fn accepts_payments(&self, conn: &mut crate::db::AnyConnection) -> QueryResult<bool> {
+        if !self.active {
+            return Ok(false);
+        }
+        let suspended: bool =
+            enterprises::table.find(&self.enterprise_id).select(enterprises::suspended).first(conn)?;
+        Ok(!suspended)
+    }
+
+    /// What the merchant's orders authorized since midnight UTC, in minor units of the payment
+    /// currency (the daily cap's measure).
+    pub fn turnover_today(&self, conn: &mut crate::db::AnyConnection) -> QueryResult<i64> {
+        use crate::db::schema::orders;
+        let midnight = crate::db::now().date().midnight();
+        let sum: Option<i64> = orders::table
+            .filter(orders::merchant_id.eq(&self.id))
+            .filter(orders::paid_at.ge(midnight))
+            // SUM of a BIGINT is NUMERIC on PostgreSQL; cast it back on both backends.
+            .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
+                "CAST(SUM(authorized) AS BIGINT)",
+            ))
+            .first(conn)?;
+        Ok(sum.unwrap_or(0))
     }
 
     pub fn accepts_currency(&self, code: &str) -> bool {

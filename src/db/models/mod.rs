@@ -9,7 +9,7 @@ mod settlement;
 mod transaction;
 mod user;
 
-pub use checkout::{CheckoutPage, CheckoutSettings, spend_nonce, valid_frame_ancestors};
+pub use checkout::{CheckoutPage, CheckoutSettings, spend_nonce, valid_frame_ancestors, valid_origin};
 pub use merchant::{Enterprise, Merchant, NewEnterprise, NewMerchant};
 pub use operation::{NewOperation, Operation};
 pub use order::{NewOrder, Order};

@@ -83,7 +83,7 @@ impl ResponseError for AccountError {
         };
         HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").body(format!(
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{heading} · Kassa account</title>\
-                 <link rel=\"stylesheet\" href=\"/static/css/kassa-1.css\"></head>\
+                 <link rel=\"stylesheet\" href=\"/static/css/kassa-2.css\"></head>\
                  <body><main><h1>{heading}</h1><p class=\"error\" role=\"alert\">{text}</p><p>{hint}</p>\
                  <p><a href=\"/account\">Dashboard</a> · \
                  <a href=\"/account/orders\">Orders</a></p></main></body></html>"

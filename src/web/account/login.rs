@@ -37,11 +37,11 @@ struct LoginPage {
     login: String,
 }
 
-pub(super) fn html(body: String) -> HttpResponse {
+pub(crate) fn html(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
 }
 
-pub(super) fn render(t: &impl Template) -> Result<String, AccountError> {
+pub(crate) fn render(t: &impl Template) -> Result<String, AccountError> {
     t.render().map_err(|e| {
         tracing::error!(error = %e, "account: template");
         AccountError::Internal
@@ -78,7 +78,11 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Verifies off the async threads, at most a few at once (each takes 19 MiB and a core).
-async fn verify(protection: &Protection, password: String, hash: Option<String>) -> Result<bool, AccountError> {
+pub(crate) async fn verify(
+    protection: &Protection,
+    password: String,
+    hash: Option<String>,
+) -> Result<bool, AccountError> {
     let _permit = protection.verifications.acquire().await.map_err(|_| AccountError::Internal)?;
     tokio::task::spawn_blocking(move || {
         let ok = verify_password(&password, hash.as_deref().unwrap_or_else(|| dummy_hash()));
@@ -182,13 +186,13 @@ pub(super) fn next_stage(c: &mut AnyConnection, user: &UserId, totp_passed: bool
 }
 
 /// Clears the failure count of a login after a complete sign-in.
-pub(super) fn clear_failures(c: &mut AnyConnection, login: &str) -> Result<(), StoreError> {
+pub(crate) fn clear_failures(c: &mut AnyConnection, login: &str) -> Result<(), StoreError> {
     diesel::delete(account_sign_ins::table.find(login)).execute(c)?;
     Ok(())
 }
 
 /// Whether the login is locked now.
-pub(super) async fn is_locked(state: &AppState, login: String) -> Result<bool, AccountError> {
+pub(crate) async fn is_locked(state: &AppState, login: String) -> Result<bool, AccountError> {
     let now = db::now();
     let until: Option<Option<time::PrimitiveDateTime>> = state
         .gateway
@@ -206,7 +210,7 @@ pub(super) async fn is_locked(state: &AppState, login: String) -> Result<bool, A
 }
 
 /// One more failure for `login`; the tenth locks it for [`LOCK`] and starts the count again.
-pub(super) async fn record_failure(state: &AppState, login: String) -> Result<(), AccountError> {
+pub(crate) async fn record_failure(state: &AppState, login: String) -> Result<(), AccountError> {
     let now = db::now();
     state
         .gateway

@@ -3,6 +3,10 @@
 //! The cookie holds 32 random bytes (hex); the table holds their SHA-256, the user, the CSRF
 //! token and two times. A session ends on logout (row deleted), after 15 minutes without a
 //! request, or 12 hours after sign-in, whichever comes first.
+//!
+//! The admin area keeps its sessions in the same table with `kind = 'admin'` (its own cookie,
+//! path and users); [`start_kind`], [`advance_hash`], [`end`] and [`sweep`] serve both, and a
+//! session of one kind never opens the other surface.
 
 use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -79,7 +83,7 @@ impl Stage {
         }
     }
 
-    fn parse(s: &str) -> Stage {
+    pub fn parse(s: &str) -> Stage {
         match s {
             "full" => Stage::Full,
             "enroll" => Stage::Enroll,
@@ -201,12 +205,30 @@ struct NewSession {
     created_at: PrimitiveDateTime,
     last_seen_at: PrimitiveDateTime,
     stage: String,
+    kind: String,
 }
+
+/// The `kind` of merchant account sessions.
+pub const KIND_ACCOUNT: &str = "account";
+/// The `kind` of admin area sessions.
+pub const KIND_ADMIN: &str = "admin";
 
 /// Starts a new session for `user` at `stage` (a fresh id at every sign-in) and ends
 /// `previous`, if any. Answers the cookie value.
 pub fn start(
     c: &mut AnyConnection,
+    user: &UserId,
+    stage: Stage,
+    ip: Option<String>,
+    previous: Option<String>,
+) -> Result<String, StoreError> {
+    start_kind(c, KIND_ACCOUNT, user, stage, ip, previous)
+}
+
+/// [`start`] for a session of either kind.
+pub fn start_kind(
+    c: &mut AnyConnection,
+    kind: &str,
     user: &UserId,
     stage: Stage,
     ip: Option<String>,
@@ -225,6 +247,7 @@ pub fn start(
         created_at: now,
         last_seen_at: now,
         stage: stage.as_str().into(),
+        kind: kind.into(),
     };
     diesel::insert_into(account_sessions::table).values(&row).execute(c)?;
     Ok(token)
@@ -233,8 +256,13 @@ pub fn start(
 /// Moves a session to its next stage under a fresh id (the old cookie value opens nothing).
 /// Answers the new cookie value.
 pub async fn advance(state: &AppState, account: &Account, stage: Stage) -> Result<String, AccountError> {
+    advance_hash(state, account.session_hash.clone(), stage).await
+}
+
+/// [`advance`] for the session stored under `old` (either kind).
+pub async fn advance_hash(state: &AppState, old: String, stage: Stage) -> Result<String, AccountError> {
     let token = random_token();
-    let (old, new) = (account.session_hash.clone(), hash_token(&token));
+    let new = hash_token(&token);
     state
         .gateway
         .store
@@ -312,6 +340,7 @@ pub async fn session_of(req: &HttpRequest, state: &AppState) -> Result<Account, 
             let row: Option<SessionRow> = account_sessions::table
                 .inner_join(users::table)
                 .filter(account_sessions::id_hash.eq(lookup))
+                .filter(account_sessions::kind.eq(KIND_ACCOUNT))
                 .filter(users::deleted_at.is_null())
                 .select((
                     account_sessions::csrf_token,

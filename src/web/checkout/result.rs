@@ -46,6 +46,13 @@ pub async fn render(state: &AppState, ctx: &Ctx) -> Result<HttpResponse, Checkou
             ("declined", t.declined_heading, ctx.lang.decline_message(code.as_deref().unwrap_or_default()))
         }
     };
+    // The merchant chose to skip Kassa's result page: straight back to the shop.
+    if ctx.merchant.after_payment == "redirect"
+        && (order_state.is_paid() || order_state.is_final_failure())
+        && let Some(url) = return_url(&ctx.order, &ctx.merchant, order_state.is_paid())
+    {
+        return Ok(HttpResponse::SeeOther().insert_header(("Location", url)).finish());
+    }
     let page = ResultPage {
         t,
         shell: ctx.shell(),

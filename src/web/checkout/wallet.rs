@@ -79,6 +79,8 @@ pub async fn pay(
             | GatewayError::AlreadyPaid
             | GatewayError::WrongState(_),
         ) => Ok(ctx.see_page()),
+        // Suspended or switched off since the page opened: the customer is told so.
+        Err(e @ GatewayError::MerchantInactive) => Err(CheckoutError::Entry(ctx.lang, e)),
         Err(e) => Err(ctx.internal(e)),
     }
 }

@@ -1,10 +1,12 @@
-//! The audit log of money-changing web-service and API requests: who (the credential), what,
-//! on which order, from where, and how it ended. Never card data.
+//! The audit log of money-changing web-service and API requests and of every change made in the
+//! account and the admin area: who (the credential), what, on which order, from where, and how it
+//! ended. Never card data, never secrets. Entries are only ever inserted: there is no update or
+//! delete path here, and the database refuses both (a trigger on `audit_events`).
 
 use diesel::prelude::*;
 
 use crate::db::models::{MerchantId, OrderId};
-use crate::db::schema::audit_events;
+use crate::db::schema::{audit_events, merchants};
 use crate::db::{self, Store, StoreError};
 
 /// The credential a request was made with.
@@ -16,6 +18,10 @@ pub enum Actor {
     ApiKey(String),
     /// A merchant user of the personal account, by login.
     AccountUser(String),
+    /// A platform admin of the admin area, by login.
+    Admin(String),
+    /// The `kassa` command line, run by whoever operates the server.
+    Cli,
 }
 
 impl Actor {
@@ -24,6 +30,8 @@ impl Actor {
             Actor::User(login) => ("user", login),
             Actor::ApiKey(id) => ("api_key", id),
             Actor::AccountUser(login) => ("account_user", login),
+            Actor::Admin(login) => ("admin", login),
+            Actor::Cli => ("cli", "kassa"),
         }
     }
 }
@@ -41,6 +49,7 @@ struct NewAuditEvent {
     detail: String,
     ip: Option<String>,
     created_at: time::PrimitiveDateTime,
+    enterprise_id: Option<String>,
 }
 
 /// One money-changing request.
@@ -63,7 +72,10 @@ pub struct AuditEvent {
 /// describes is already committed.
 pub async fn record(store: &Store, event: AuditEvent) {
     let (kind, actor) = event.actor.parts();
-    let row = NewAuditEvent {
+    // The enterprise the entry concerns: named in the detail (account and admin actions), or
+    // the merchant's (web services and API).
+    let named = event.detail.get("enterprise").and_then(|v| v.as_str()).map(str::to_owned);
+    let mut row = NewAuditEvent {
         id: db::new_id(),
         merchant_id: event.merchant,
         order_id: event.order,
@@ -74,9 +86,15 @@ pub async fn record(store: &Store, event: AuditEvent) {
         detail: event.detail.to_string(),
         ip: event.ip,
         created_at: db::now(),
+        enterprise_id: named,
     };
     let result = store
-        .write(move |c| diesel::insert_into(audit_events::table).values(&row).execute(c).map_err(StoreError::from))
+        .write(move |c| {
+            if let (None, Some(m)) = (&row.enterprise_id, &row.merchant_id) {
+                row.enterprise_id = merchants::table.find(m).select(merchants::enterprise_id).first(c).optional()?;
+            }
+            diesel::insert_into(audit_events::table).values(&row).execute(c).map_err(StoreError::from)
+        })
         .await;
     if let Err(e) = result {
         tracing::error!(error = %e, action = event.action, "audit event not written");

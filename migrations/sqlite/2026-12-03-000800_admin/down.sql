@@ -1,0 +1,17 @@
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP INDEX audit_events_enterprise_created;
+DROP INDEX audit_events_created;
+ALTER TABLE audit_events DROP COLUMN enterprise_id;
+ALTER TABLE account_sessions DROP COLUMN kind;
+ALTER TABLE merchants DROP COLUMN after_payment;
+ALTER TABLE merchants DROP COLUMN daily_cap;
+ALTER TABLE merchants DROP COLUMN max_amount;
+ALTER TABLE merchants DROP COLUMN min_amount;
+ALTER TABLE enterprises DROP COLUMN suspended;
+ALTER TABLE enterprises DROP COLUMN contact_phone;
+ALTER TABLE enterprises DROP COLUMN contact_email;
+ALTER TABLE enterprises DROP COLUMN contact_name;
+ALTER TABLE enterprises DROP COLUMN address;
+ALTER TABLE enterprises DROP COLUMN tax_id;
+ALTER TABLE enterprises DROP COLUMN legal_name;
