@@ -14,7 +14,7 @@ pub(crate) mod login;
 mod monitor;
 pub(crate) mod session;
 mod stats;
-mod two_factor;
+pub(crate) mod two_factor;
 mod users;
 mod zone;
 

@@ -12,9 +12,9 @@ use serde_json::json;
 use super::AccountError;
 use super::login::{clear_failures, html, is_locked, next_stage, record_failure, render};
 use super::session::{self, Account, Stage, advance, session_of, signed_in_at};
-use crate::db::StoreError;
 use crate::db::models::UserId;
 use crate::db::schema::{enterprises, users};
+use crate::db::{Store, StoreError};
 use crate::startup::AppState;
 use crate::web::totp;
 
@@ -58,17 +58,26 @@ async fn totp_row(state: &AppState, user: &UserId) -> Result<TotpRow, AccountErr
         .await?)
 }
 
-/// Checks the code and, if right, stores its step so it cannot be used again. `enable` also
-/// turns TOTP on (setting it up). Answers whether the code was accepted.
-async fn accept_code(state: &AppState, account: &Account, code: &str, enable: bool) -> Result<bool, AccountError> {
-    let (secret, _, last, _) = totp_row(state, &account.user_id).await?;
+/// Checks `code` against the user's TOTP secret and, if right, stores its step so it cannot be
+/// used again; `enable` also turns TOTP on (setting it up). The conditional update lets two
+/// racing submits of one code pass at most once. Shared by the account's and the admin area's
+/// sign-in. Answers whether the code was accepted.
+pub(crate) async fn accept_code(store: &Store, user: &UserId, code: &str, enable: bool) -> Result<bool, StoreError> {
+    let lookup = user.clone();
+    let (secret, last): (Option<String>, Option<i64>) = store
+        .read(move |c| {
+            users::table
+                .find(lookup)
+                .select((users::totp_secret, users::totp_last_step))
+                .first(c)
+                .map_err(StoreError::from)
+        })
+        .await?;
     let Some(secret) = secret else { return Ok(false) };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let Some(step) = totp::verify(&secret, code, now, last) else { return Ok(false) };
-    let user = account.user_id.clone();
-    let updated = state
-        .gateway
-        .store
+    let user = user.clone();
+    store
         .write(move |c| {
             let target = users::table
                 .filter(users::id.eq(user))
@@ -79,10 +88,9 @@ async fn accept_code(state: &AppState, account: &Account, code: &str, enable: bo
             } else {
                 diesel::update(target).set(users::totp_last_step.eq(step)).execute(c)?
             };
-            Ok::<_, StoreError>(n == 1)
+            Ok(n == 1)
         })
-        .await?;
-    Ok(updated)
+        .await
 }
 
 pub async fn step_submit(
@@ -100,7 +108,7 @@ pub async fn step_submit(
             .cookie(session::removal_cookie(&state))
             .finish());
     }
-    if !accept_code(&state, &account, &form.code, false).await? {
+    if !accept_code(&state.gateway.store, &account.user_id, &form.code, false).await? {
         record_failure(&state, account.login.clone()).await?;
         let body = render(&StepPage { account, error: Some(WRONG_CODE) })?;
         return Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body));
@@ -198,7 +206,7 @@ pub async fn setup_submit(
 ) -> Result<HttpResponse, AccountError> {
     let account = setup_session(&req, &state).await?;
     account.check_csrf(&form.csrf)?;
-    if !accept_code(&state, &account, &form.code, true).await? {
+    if !accept_code(&state.gateway.store, &account.user_id, &form.code, true).await? {
         let body = setup_page(&state, account, None, Some(WRONG_CODE)).await?;
         return Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body));
     }
@@ -225,7 +233,7 @@ pub async fn disable(
     if required {
         return Err(AccountError::BadRequest("Your enterprise requires two-factor sign-in.".into()));
     }
-    if !enabled || !accept_code(&state, &account, &form.code, false).await? {
+    if !enabled || !accept_code(&state.gateway.store, &account.user_id, &form.code, false).await? {
         let body = setup_page(&state, account, None, Some(WRONG_CODE)).await?;
         return Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body));
     }

@@ -18,6 +18,7 @@ use crate::startup::AppState;
 use crate::web::account::Stage;
 use crate::web::account::login::{REFUSED, clear_failures, is_locked, record_failure, verify};
 use crate::web::account::session::{KIND_ADMIN, advance_hash, constant_eq, end, random_token, start_kind};
+use crate::web::account::two_factor::accept_code;
 use crate::web::protection::{Protection, client_ip};
 use crate::web::totp;
 
@@ -148,45 +149,6 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Checks the code against the admin's secret and stores its step (a code is accepted once;
-/// the conditional update makes two racing submits of one code pass at most once). `enable`
-/// turns TOTP on (enrolment).
-async fn accept_code(state: &AppState, admin: &Admin, code: &str, enable: bool) -> Result<bool, AdminError> {
-    let user = admin.user_id.clone();
-    let (secret, last): (Option<String>, Option<i64>) = state
-        .gateway
-        .store
-        .read(move |c| {
-            users::table
-                .find(user)
-                .select((users::totp_secret, users::totp_last_step))
-                .first(c)
-                .map_err(StoreError::from)
-        })
-        .await?;
-    let Some(secret) = secret else { return Ok(false) };
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let Some(step) = totp::verify(&secret, code, now, last) else { return Ok(false) };
-    let user = admin.user_id.clone();
-    let n = state
-        .gateway
-        .store
-        .write(move |c| {
-            let target = users::table
-                .filter(users::id.eq(user))
-                .filter(users::totp_secret.eq(secret))
-                .filter(users::totp_last_step.is_null().or(users::totp_last_step.lt(step)));
-            if enable {
-                diesel::update(target).set((users::totp_last_step.eq(step), users::totp_enabled.eq(true))).execute(c)
-            } else {
-                diesel::update(target).set(users::totp_last_step.eq(step)).execute(c)
-            }
-            .map_err(StoreError::from)
-        })
-        .await?;
-    Ok(n == 1)
-}
-
 /// Into the admin area under a fresh session id; the login's failure count is cleared.
 async fn finish(state: &AppState, admin: &Admin) -> Result<HttpResponse, AdminError> {
     let login = admin.login.clone();
@@ -209,7 +171,7 @@ pub async fn step_submit(
             .cookie(session::removal_cookie(&state))
             .finish());
     }
-    if !accept_code(&state, &admin, &form.code, false).await? {
+    if !accept_code(&state.gateway.store, &admin.user_id, &form.code, false).await? {
         record_failure(&state, admin.login.clone()).await?;
         let body = render(&StepPage { admin, error: Some(WRONG_CODE) })?;
         return Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body));
@@ -258,7 +220,7 @@ pub async fn enrol_submit(
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in_at(&req, &state, Stage::Enroll).await?;
     admin.check_csrf(&form.csrf)?;
-    if !accept_code(&state, &admin, &form.code, true).await? {
+    if !accept_code(&state.gateway.store, &admin.user_id, &form.code, true).await? {
         let body = enrol_page(&state, admin, Some(WRONG_CODE)).await?;
         return Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body));
     }
