@@ -22,12 +22,10 @@ pub struct Config {
     pub processor_timeout_secs: u64,
     /// Database connections in the pool.
     pub pool_size: u32,
-    /// Seconds between two runs of the background jobs (expiry, settlement).
+    /// Seconds between two runs of the background jobs (expiry, deadlines, the settlement check).
     pub worker_interval_secs: u64,
     /// Log filter, e.g. `info` or `kassa=debug`.
     pub log: String,
-    /// Seconds between settlement runs (the processing center's cut-off schedule).
-    pub settlement_interval_secs: u64,
     /// Seconds to wait before each retry of an unanswered Assist notification; one more attempt
     /// than there are entries (default: 8 attempts over 3 h 51 min).
     pub notify_retry_schedule: String,
@@ -82,7 +80,6 @@ impl Default for Config {
             pool_size: 8,
             worker_interval_secs: 60,
             log: "info".into(),
-            settlement_interval_secs: 3600,
             notify_retry_schedule: "60,300,900,1800,3600,3600,3600".into(),
             outbound_timeout_secs: 10,
             outbound_allow_internal: false,
@@ -166,7 +163,6 @@ impl Config {
             "pool_size" => self.pool_size = number(key, value)?,
             "worker_interval_secs" => self.worker_interval_secs = number(key, value)?,
             "log" => self.log = value.into(),
-            "settlement_interval_secs" => self.settlement_interval_secs = number(key, value)?,
             "notify_retry_schedule" => self.notify_retry_schedule = value.into(),
             "outbound_timeout_secs" => self.outbound_timeout_secs = number(key, value)?,
             "outbound_allow_internal" => {
@@ -210,9 +206,6 @@ impl Config {
         }
         if !(1..=86_400).contains(&self.worker_interval_secs) {
             return invalid("worker_interval_secs", "must be between 1 and 86400");
-        }
-        if !(60..=7 * 86_400).contains(&self.settlement_interval_secs) {
-            return invalid("settlement_interval_secs", "must be between 60 and 604800");
         }
         if self.retry_schedule().is_none() {
             return invalid("notify_retry_schedule", "must be comma-separated seconds, each between 1 and 86400");

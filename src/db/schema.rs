@@ -376,3 +376,28 @@ diesel::allow_tables_to_appear_in_same_query!(account_grants, users);
 diesel::allow_tables_to_appear_in_same_query!(account_grants, merchants);
 diesel::allow_tables_to_appear_in_same_query!(account_grants, enterprises);
 diesel::allow_tables_to_appear_in_same_query!(account_sessions, enterprises);
+
+// Processing settings (the admin area's Processing page).
+diesel::table! {
+    processing_settings (id) {
+        id -> Integer,
+        settlement_cutoffs -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    simulator_settings (merchant_id) {
+        merchant_id -> Text,
+        latency_ms -> Integer,
+        timeout_pct -> Integer,
+        late_answer_pct -> Integer,
+        error_pct -> Integer,
+        decline_pct -> Integer,
+        duplicate_pct -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(simulator_settings -> merchants (merchant_id));
+diesel::allow_tables_to_appear_in_same_query!(simulator_settings, merchants);

@@ -14,6 +14,7 @@ mod retry;
 mod settle;
 pub mod settlement_report;
 pub mod setup;
+pub mod simulator_settings;
 mod wallet;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use crate::db::models::{Merchant, NewOperation, Operation, OperationId, Order, O
 use crate::db::schema::{operations, orders};
 use crate::db::{self, AnyConnection};
 use crate::domain::{OperationKind, OperationState, OrderMoney, OrderState, TransactionKind, TransactionState};
+use crate::processing::faults::MerchantFaults;
 use crate::processing::{AuthAnswer, AuthRequest, ProcessorError, ReturnAnswer, ReturnRequest};
 
 #[derive(Debug)]
@@ -45,15 +46,20 @@ impl Gateway {
         request.card.expiry.check_not_expired(now.date())?;
         let (order_id, card) = (order.clone(), request.card.clone());
         let client_ip = request.client_ip.clone();
+        // A test merchant's simulated latency and faults, as an admin set them (read each time).
+        let faults = self.merchant_faults(order).await?;
         let started = self.store.write(move |c| start(c, &order_id, &Means::card(&card), client_ip, now)).await?;
-        let answer = self
-            .with_timeout(self.processor.authorize(AuthRequest {
-                transaction_id: &started.authorization.0,
-                card: &request.card,
-                amount: started.order.amount,
-                currency: &started.order.currency,
-            }))
-            .await;
+        let auth = AuthRequest {
+            transaction_id: &started.authorization.0,
+            card: &request.card,
+            amount: started.order.amount,
+            currency: &started.order.currency,
+        };
+        let answer = if faults.is_calm() {
+            self.with_timeout(self.processor.authorize(auth)).await
+        } else {
+            self.with_timeout(faults.authorize(&*self.processor, auth)).await
+        };
         self.record_authorization(
             &started.order.id,
             &started.operation,
@@ -78,8 +84,20 @@ impl Gateway {
             })
             .await?;
         let reference = authorization.processor_ref.clone().unwrap_or_default();
-        let answer = self.with_timeout(self.processor.complete_challenge(&reference, passed)).await;
+        let faults = self.merchant_faults(order).await?;
+        let answer = if faults.is_calm() {
+            self.with_timeout(self.processor.complete_challenge(&reference, passed)).await
+        } else {
+            self.with_timeout(faults.complete_challenge(&*self.processor, &reference, passed)).await
+        };
         self.record_authorization(order, &operation, &authorization.id, TransactionState::Challenge, answer).await
+    }
+
+    /// The simulated latency and faults for a payment of `order` (none unless its merchant is a
+    /// test merchant with settings).
+    async fn merchant_faults(&self, order: &OrderId) -> Result<MerchantFaults, GatewayError> {
+        let order = order.clone();
+        self.store.read(move |c| Ok(super::simulator_settings::for_order(c, &order)?)).await
     }
 
     /// Applies the processor's answer (or its silence) to the order, operation and transaction.

@@ -2,6 +2,9 @@
 //! answer late (after the caller gave up, the work done) or be delivered twice, as a seeded
 //! random draw decides. It wraps the simulator, whose journal stays the truth of what the
 //! processing center did.
+//!
+//! [`MerchantFaults`] is the same for one test merchant's authorizations, as a platform admin
+//! set them (`/admin/processing`), plus declines and an added latency.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -40,6 +43,115 @@ enum Fault {
     Error,
     Slow,
     Duplicate,
+    /// Only for authorizations of a test merchant: the processing center declines.
+    Decline,
+}
+
+/// Runs `call` (twice for a duplicate) under `fault`.
+async fn run<T, F, Fut>(fault: Fault, slow: Duration, call: F) -> Result<T, ProcessorError>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ProcessorError>>,
+{
+    match fault {
+        Fault::None | Fault::Decline => call().await,
+        Fault::LostRequest => std::future::pending().await,
+        Fault::LostAnswer => {
+            let _ = call().await;
+            std::future::pending().await
+        }
+        Fault::Error => Err(ProcessorError::Unavailable("injected fault".into())),
+        Fault::Slow => {
+            tokio::time::sleep(slow).await;
+            call().await
+        }
+        Fault::Duplicate => {
+            let _ = call().await;
+            call().await
+        }
+    }
+}
+
+/// The simulator's behaviour for one test merchant, set by a platform admin at
+/// `/admin/processing` and read at each payment: latency added to every authorization call,
+/// and the percent of authorizations that meet each fault (at most 100 together).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MerchantFaults {
+    pub latency: Duration,
+    /// The request never reaches the processing center: Kassa times out and reverses.
+    pub timeout_pct: u8,
+    /// The authorization is made but its answer comes after Kassa gave up (never, here): Kassa
+    /// times out and reverses it.
+    pub late_answer_pct: u8,
+    /// The processing center answers with an error (unavailable) before doing anything.
+    pub error_pct: u8,
+    /// The processing center declines (`AS100`) whatever the card.
+    pub decline_pct: u8,
+    /// The request is delivered twice; the processing center must answer the same.
+    pub duplicate_pct: u8,
+}
+
+impl MerchantFaults {
+    /// Whether it changes anything at all.
+    pub fn is_calm(&self) -> bool {
+        *self == MerchantFaults::default()
+    }
+
+    /// The fault for a draw `x` in `0..100`.
+    fn fault(&self, x: u8) -> Fault {
+        let mut edge = 0u16;
+        for (pct, fault) in [
+            (self.timeout_pct, Fault::LostRequest),
+            (self.late_answer_pct, Fault::LostAnswer),
+            (self.error_pct, Fault::Error),
+            (self.decline_pct, Fault::Decline),
+            (self.duplicate_pct, Fault::Duplicate),
+        ] {
+            edge += u16::from(pct);
+            if u16::from(x) < edge {
+                return fault;
+            }
+        }
+        Fault::None
+    }
+
+    fn draw(&self) -> Fault {
+        self.fault(rand::random_range(0..100))
+    }
+
+    async fn delay(&self) {
+        if !self.latency.is_zero() {
+            tokio::time::sleep(self.latency).await;
+        }
+    }
+
+    /// An authorization through `processor` under these options.
+    pub async fn authorize(
+        &self,
+        processor: &dyn Processor,
+        request: AuthRequest<'_>,
+    ) -> Result<AuthAnswer, ProcessorError> {
+        self.delay().await;
+        let r = &request;
+        match self.draw() {
+            Fault::Decline => Ok(AuthAnswer::Declined { code: crate::assist::codes::DECLINED.into() }),
+            fault => run(fault, Duration::ZERO, || processor.authorize(AuthRequest { ..*r })).await,
+        }
+    }
+
+    /// The end of a 3-D Secure challenge through `processor` under these options.
+    pub async fn complete_challenge(
+        &self,
+        processor: &dyn Processor,
+        reference: &str,
+        passed: bool,
+    ) -> Result<AuthAnswer, ProcessorError> {
+        self.delay().await;
+        match self.draw() {
+            Fault::Decline => Ok(AuthAnswer::Declined { code: crate::assist::codes::DECLINED.into() }),
+            fault => run(fault, Duration::ZERO, || processor.complete_challenge(reference, passed)).await,
+        }
+    }
 }
 
 pub struct Faulty<P> {
@@ -92,23 +204,7 @@ impl<P: Processor> Faulty<P> {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, ProcessorError>>,
     {
-        match self.draw() {
-            Fault::None => call().await,
-            Fault::LostRequest => std::future::pending().await,
-            Fault::LostAnswer => {
-                let _ = call().await;
-                std::future::pending().await
-            }
-            Fault::Error => Err(ProcessorError::Unavailable("injected fault".into())),
-            Fault::Slow => {
-                tokio::time::sleep(self.slow).await;
-                call().await
-            }
-            Fault::Duplicate => {
-                let _ = call().await;
-                call().await
-            }
-        }
+        run(self.draw(), self.slow, call).await
     }
 }
 
@@ -147,5 +243,24 @@ impl<P: Processor> Processor for Faulty<P> {
 
     async fn batch_status(&self, batch_id: &str) -> Result<Option<BatchAck>, ProcessorError> {
         self.with_fault(|| self.inner.batch_status(batch_id)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percents_split_the_draws() {
+        let f = MerchantFaults { timeout_pct: 10, error_pct: 20, decline_pct: 70, ..MerchantFaults::default() };
+        assert_eq!(f.fault(0), Fault::LostRequest);
+        assert_eq!(f.fault(9), Fault::LostRequest);
+        assert_eq!(f.fault(10), Fault::Error);
+        assert_eq!(f.fault(30), Fault::Decline);
+        assert_eq!(f.fault(99), Fault::Decline);
+        let none = MerchantFaults::default();
+        assert!((0..100).all(|x| none.fault(x) == Fault::None));
+        let all = MerchantFaults { error_pct: 100, ..MerchantFaults::default() };
+        assert!((0..100).all(|x| all.fault(x) == Fault::Error));
     }
 }

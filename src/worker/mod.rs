@@ -1,7 +1,8 @@
 //! The background worker: delivers the outbox (Assist notifications, webhooks, e-mail),
-//! settles at the cut-off schedule, expires unpaid orders, applies confirmation deadlines and
-//! recovers transactions whose answer was lost. Runs inside `kassa serve` or alone as
-//! `kassa worker`; several workers may share one PostgreSQL database.
+//! settles after each cut-off of the schedule kept in the database (`schedule`), expires unpaid
+//! orders, applies confirmation deadlines and recovers transactions whose answer was lost. Runs
+//! inside `kassa serve` or alone as `kassa worker`; several workers may share one PostgreSQL
+//! database.
 
 pub mod claim;
 mod deadline;
@@ -10,6 +11,7 @@ pub mod guard;
 mod lease;
 pub mod mail;
 pub mod notify;
+pub mod schedule;
 pub mod webhook;
 
 use std::time::Duration;
@@ -85,14 +87,11 @@ impl Worker {
             Ok(s) => tracing::info!(?s, "swept ended account sessions"),
             Err(e) => tracing::error!(error = %e, "account sweep failed"),
         }
-        let interval = Duration::from_secs(self.config.settlement_interval_secs);
-        match claim_job(&g.store, "settlement", &self.id, interval).await {
-            Ok(true) => match g.settle().await {
-                Ok(r) => tracing::info!(?r, "settlement run"),
-                Err(e) => tracing::error!(error = %e, "settlement failed"),
-            },
-            Ok(false) => {}
-            Err(e) => tracing::error!(error = %e, "settlement lease failed"),
+        // The schedule is read from the database at every turn: an admin's change applies at once.
+        match schedule::settle_if_due(g, &self.id, crate::db::now(), false).await {
+            Ok(Some(r)) => tracing::info!(?r, "settlement run"),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %e, "settlement failed"),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The admin area (`/admin`): platform admins sign in with a password and a mandatory TOTP code,
 //! then manage enterprises (create, edit, suspend), their merchants and every merchant setting,
+//! processing (the settlement schedule, the simulator of test merchants),
 //! read and export the audit log, and watch the system.
 //!
 //! Every handler starts from [`session::signed_in`] and checks the session's CSRF token on every
@@ -12,6 +13,7 @@ mod error;
 mod fields;
 mod login;
 mod merchants;
+mod processing;
 mod rates;
 pub mod session;
 mod system;
@@ -93,6 +95,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/rates", web::get().to(rates::page))
             .route("/rates", web::post().to(rates::add))
             .route("/rates/import", web::post().to(rates::import))
+            .route("/processing", web::get().to(processing::page))
+            .route("/processing/schedule", web::post().to(processing::save_schedule))
+            .route("/processing/settle", web::post().to(processing::settle_now))
+            .route("/processing/merchants/{id}", web::get().to(processing::simulator))
+            .route("/processing/merchants/{id}", web::post().to(processing::save_simulator))
             .route("/audit", web::get().to(audit_log::page))
             .route("/audit.csv", web::get().to(audit_log::export))
             .route("/system", web::get().to(system::page))

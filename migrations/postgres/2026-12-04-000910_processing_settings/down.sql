@@ -1,0 +1,2 @@
+DROP TABLE simulator_settings;
+DROP TABLE processing_settings;
