@@ -180,6 +180,13 @@ impl Config {
             "smtp_user" => self.smtp_user = Some(value.into()).filter(|v: &String| !v.is_empty()),
             "smtp_password" => self.smtp_password = Some(value.into()).filter(|v: &String| !v.is_empty()),
             "rate_limit_per_minute" => self.rate_limit_per_minute = number(key, value)?,
+            // Gone since the schedule moved into the database: say where, instead of "unknown".
+            "settlement_interval_secs" => {
+                return Err(ConfigError::Invalid {
+                    key: key.into(),
+                    message: "is no longer read: platform admins set the settlement cut-offs at /admin/processing".into(),
+                });
+            }
             _ => return Err(ConfigError::UnknownVariable(key.into())),
         }
         Ok(())
