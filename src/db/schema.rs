@@ -376,3 +376,14 @@ diesel::allow_tables_to_appear_in_same_query!(account_grants, users);
 diesel::allow_tables_to_appear_in_same_query!(account_grants, merchants);
 diesel::allow_tables_to_appear_in_same_query!(account_grants, enterprises);
 diesel::allow_tables_to_appear_in_same_query!(account_sessions, enterprises);
+
+diesel::table! {
+    merchant_daily_turnover (merchant_id, day) {
+        merchant_id -> Text,
+        day -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::joinable!(merchant_daily_turnover -> merchants (merchant_id));
+diesel::allow_tables_to_appear_in_same_query!(merchant_daily_turnover, merchants);
