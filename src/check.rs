@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 
 use crate::card::luhn;
-use crate::db::models::{Operation, Order, Transaction};
+use crate::db::models::{Operation, Order, Transaction, turnover};
 use crate::db::schema::{merchants, operations, orders, outbox, settlement_batches, transactions};
 use crate::db::{AnyConnection, StoreError};
 use crate::domain::{OperationKind, OperationState, TransactionKind, TransactionState};
@@ -181,6 +181,29 @@ fn rules(c: &mut AnyConnection) -> Result<Vec<Finding>, StoreError> {
         .map(|op| format!("payment {} has no notification in the outbox", op.id))
         .collect();
     findings.push(Finding::new("every completed payment has its notification in the outbox", bad));
+
+    // The day's turnover (what the daily cap is held against) is the sum of that day's payments
+    // in flight or succeeded, merchant by merchant.
+    let mut expected: HashMap<(String, String), i64> = HashMap::new();
+    for op in ops.iter().filter(|op| {
+        op.kind() == OperationKind::Payment && matches!(op.state(), OperationState::Success | OperationState::InProcess)
+    }) {
+        if let Some(m) = merchant_of.get(op.order_id.0.as_str()) {
+            *expected.entry((m.to_string(), turnover::day_key(op.created_at.date()))).or_default() += op.amount;
+        }
+    }
+    let mut bad = Vec::new();
+    for (merchant, day, amount) in turnover::all(c)? {
+        let key = (merchant.0, day);
+        let from_ops = expected.remove(&key).unwrap_or(0);
+        if from_ops != amount {
+            bad.push(format!("merchant {} on {}: turnover {amount}, payments {from_ops}", key.0, key.1));
+        }
+    }
+    bad.extend(
+        expected.into_iter().map(|((m, day), sum)| format!("merchant {m} on {day}: no turnover, payments {sum}")),
+    );
+    findings.push(Finding::new("each day's turnover equals the sum of its payments", bad));
 
     let (cvc, pans) = scan_text(c)?;
     findings.push(Finding::new("no CVC anywhere", cvc));

@@ -16,7 +16,8 @@ use time::{Duration, PrimitiveDateTime};
 
 use crate::assist::codes;
 use crate::db::models::{
-    BatchId, Merchant, NewOperation, NewOrder, NewTransaction, OperationId, OrderId, SettlementBatch, TransactionId,
+    BatchId, Merchant, MerchantId, NewOperation, NewOrder, NewTransaction, OperationId, OrderId, SettlementBatch,
+    TransactionId,
 };
 use crate::db::schema::{merchants, operations, orders, settlement_batches, transactions};
 use crate::db::{self, AnyConnection, Store, StoreError};
@@ -580,6 +581,18 @@ impl Rows {
         }
         for chunk in self.transactions.chunks(1_500) {
             insert_all!(c, transactions::table, chunk);
+        }
+        // The day's turnover the payments would have reserved (`kassa check` compares them).
+        let merchant_of: HashMap<&OrderId, &MerchantId> = self.orders.iter().map(|o| (&o.id, &o.merchant_id)).collect();
+        let mut days: std::collections::BTreeMap<(&MerchantId, time::Date), i64> = Default::default();
+        for op in self.operations.iter().filter(|op| {
+            op.kind() == OperationKind::Payment
+                && matches!(op.state(), OperationState::Success | OperationState::InProcess)
+        }) {
+            *days.entry((merchant_of[&op.order_id], op.created_at.date())).or_default() += op.amount;
+        }
+        for ((merchant, day), amount) in days {
+            crate::db::models::turnover::reserve(c, merchant, day, amount, None)?;
         }
         Ok(())
     }

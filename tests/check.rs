@@ -75,3 +75,31 @@ async fn a_busy_day_breaks_no_rule_and_corruption_is_caught() {
     assert!(text.contains("FAIL no full card number in clear anywhere: 1"), "{text}");
     assert!(!text.contains("4242424242424242"), "the report does not print the number either");
 }
+
+#[tokio::test]
+async fn a_days_turnover_that_differs_from_its_payments_is_caught() {
+    let t = spawn_gateway().await;
+    t.paid("t-1", "100.00", false, "4111111111111111").await;
+    t.paid("t-2", "50.00", true, "4111111111111111").await;
+    t.paid("t-3", "20.00", false, "4000000000000002").await;
+    let rule = "each day's turnover equals the sum of its payments";
+    let all = findings(&t).await;
+    assert!(all.iter().any(|f| f.rule == rule));
+    assert_eq!(broken(&all), Vec::<&str>::new(), "{all:#?}");
+
+    // A turnover that lost a payment's amount would let the merchant go beyond its cap.
+    t.gateway
+        .store
+        .write(|c| {
+            diesel::update(kassa::db::schema::merchant_daily_turnover::table)
+                .set(kassa::db::schema::merchant_daily_turnover::amount.eq(5_000))
+                .execute(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    let after = findings(&t).await;
+    assert_eq!(broken(&after), vec![rule]);
+    let f = after.iter().find(|f| f.rule == rule).unwrap();
+    assert!(f.examples[0].contains("turnover 5000, payments 15000"), "{:?}", f.examples);
+}

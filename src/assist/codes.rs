@@ -8,6 +8,9 @@ pub const WRONG_CARD_DATA: &str = "AS101";
 pub const INSUFFICIENT_FUNDS: &str = "AS102";
 pub const WRONG_EXPIRY: &str = "AS104";
 pub const FRAUD_SUSPECTED: &str = "AS108";
+/// Declined: Assist operation limit exceeded. Kassa answers it when a payment would take the
+/// merchant beyond its daily turnover cap.
+pub const OPERATION_LIMIT: &str = "AS109";
 /// Operation in progress.
 pub const IN_PROGRESS: &str = "AS300";
 /// No payment with such parameters.
@@ -26,6 +29,7 @@ pub fn message(code: &str) -> &'static str {
         "AS105" => "Declined: card limit exceeded",
         "AS107" => "Declined: data reception error",
         FRAUD_SUSPECTED => "Declined: fraud suspected",
+        OPERATION_LIMIT => "Declined: operation limit exceeded",
         "AS110" => "Declined: 3-D Secure authentication required",
         IN_PROGRESS => "Operation in progress",
         NO_SUCH_PAYMENT => "No payment with such parameters",

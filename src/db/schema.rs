@@ -401,3 +401,14 @@ diesel::table! {
 
 diesel::joinable!(simulator_settings -> merchants (merchant_id));
 diesel::allow_tables_to_appear_in_same_query!(simulator_settings, merchants);
+
+diesel::table! {
+    merchant_daily_turnover (merchant_id, day) {
+        merchant_id -> Text,
+        day -> Text,
+        amount -> BigInt,
+    }
+}
+
+diesel::joinable!(merchant_daily_turnover -> merchants (merchant_id));
+diesel::allow_tables_to_appear_in_same_query!(merchant_daily_turnover, merchants);

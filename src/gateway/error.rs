@@ -35,6 +35,10 @@ pub enum GatewayError {
     PaymentInProgress,
     #[error("the order is already paid")]
     AlreadyPaid,
+    /// The merchant's turnover of the day would go beyond its `daily_cap`; the order stays
+    /// unpaid and may be paid later. Assist code [`crate::assist::codes::OPERATION_LIMIT`].
+    #[error("the shop's daily turnover limit is reached; the order is not paid")]
+    DailyCapReached,
     #[error("no 3-D Secure challenge is pending for this order")]
     NoChallenge,
     #[error("the order was already confirmed for {amount}")]
@@ -84,6 +88,7 @@ impl GatewayError {
             WrongState(_) => "wrong_state",
             PaymentInProgress => "payment_in_progress",
             AlreadyPaid => "already_paid",
+            DailyCapReached => "daily_cap_reached",
             NoChallenge => "no_challenge",
             AlreadyConfirmed { .. } => "already_confirmed",
             ConfirmDeadlinePassed => "confirm_deadline_passed",

@@ -8,7 +8,9 @@ use super::events::{self, Event};
 use super::{Gateway, GatewayError};
 use crate::assist::codes;
 use crate::card::Card;
-use crate::db::models::{Merchant, NewOperation, Operation, OperationId, Order, OrderId, Transaction, TransactionId};
+use crate::db::models::{
+    Merchant, NewOperation, Operation, OperationId, Order, OrderId, Transaction, TransactionId, turnover,
+};
 use crate::db::schema::{operations, orders};
 use crate::db::{self, AnyConnection};
 use crate::domain::{OperationKind, OperationState, OrderMoney, OrderState, TransactionKind, TransactionState};
@@ -214,7 +216,8 @@ pub(super) fn start(
         return Err(GatewayError::OrderExpired);
     }
     // A merchant switched off, or an enterprise suspended, after the order was made.
-    if !Merchant::find(c, &order.merchant_id)?.accepts_payments(c)? {
+    let merchant = Merchant::find(c, &order.merchant_id)?;
+    if !merchant.accepts_payments(c)? {
         return Err(GatewayError::MerchantInactive);
     }
     if !order.payment_means.split(',').any(|m| m == means.kind) {
@@ -266,6 +269,12 @@ pub(super) fn start(
         now,
     );
     auth.insert(c)?;
+    // Last, so the day's row is held for as short a time as can be: the cap is checked where
+    // the amount is added, and a refusal undoes everything written above.
+    if !turnover::reserve(c, &merchant.id, now.date(), order.amount, merchant.daily_cap)? {
+        tracing::info!(order = %order.billnumber, merchant = merchant.merchant_number, "pay: daily cap reached");
+        return Err(GatewayError::DailyCapReached);
+    }
     Ok(Started { order, operation: operation.id, authorization: auth.id })
 }
 

@@ -10,6 +10,7 @@ pub mod machine;
 pub mod protection;
 pub mod services;
 pub mod totp;
+pub mod users;
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;

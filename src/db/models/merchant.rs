@@ -85,20 +85,10 @@ impl Merchant {
         Ok(!suspended)
     }
 
-    /// What the merchant's orders authorized since midnight UTC, in minor units of the payment
-    /// currency (the daily cap's measure).
+    /// What the merchant's payments of this UTC day hold of its `daily_cap`: authorized and in
+    /// flight (see [`super::turnover`]).
     pub fn turnover_today(&self, conn: &mut crate::db::AnyConnection) -> QueryResult<i64> {
-        use crate::db::schema::orders;
-        let midnight = crate::db::now().date().midnight();
-        let sum: Option<i64> = orders::table
-            .filter(orders::merchant_id.eq(&self.id))
-            .filter(orders::paid_at.ge(midnight))
-            // SUM of a BIGINT is NUMERIC on PostgreSQL; cast it back on both backends.
-            .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-                "CAST(SUM(authorized) AS BIGINT)",
-            ))
-            .first(conn)?;
-        Ok(sum.unwrap_or(0))
+        super::turnover::of_day(conn, &self.id, crate::db::now().date())
     }
 
     pub fn accepts_currency(&self, code: &str) -> bool {

@@ -7,6 +7,7 @@ mod order;
 mod outbox;
 mod settlement;
 mod transaction;
+pub mod turnover;
 mod user;
 
 pub use checkout::{CheckoutPage, CheckoutSettings, spend_nonce, valid_frame_ancestors, valid_origin};

@@ -77,6 +77,10 @@ impl Operation {
                     operations::updated_at.eq(now),
                 ))
                 .execute(conn)?;
+        if n == 1 && state != OperationState::Success {
+            // A payment that did not go through gives back its part of the day's turnover.
+            super::turnover::release_payment(conn, id)?;
+        }
         Ok(n == 1)
     }
 }

@@ -8,6 +8,7 @@
 //! secret.
 
 mod audit_log;
+mod enterprise_users;
 mod enterprises;
 mod error;
 mod fields;
@@ -85,7 +86,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/enterprises/{id}/suspend", web::post().to(enterprises::suspend))
             .route("/enterprises/{id}/resume", web::post().to(enterprises::resume))
             .route("/enterprises/{id}/merchants", web::post().to(merchants::create))
+            .route("/enterprises/{id}/users", web::get().to(enterprise_users::list))
             .route("/enterprises/{id}/users", web::post().to(users::create_enterprise_user))
+            .route("/enterprises/{id}/users/create", web::post().to(enterprise_users::create))
+            .route("/enterprises/{id}/users/require-totp", web::post().to(enterprise_users::require_totp))
+            .route("/enterprises/{id}/users/{user}", web::get().to(enterprise_users::edit_form))
+            .route("/enterprises/{id}/users/{user}", web::post().to(enterprise_users::edit))
+            .route("/enterprises/{id}/users/{user}/{action}", web::post().to(enterprise_users::act))
             .route("/users", web::get().to(users::list))
             .route("/users", web::post().to(users::create_admin))
             .route("/users/{id}/{action}", web::post().to(users::act))

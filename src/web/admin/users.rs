@@ -13,10 +13,11 @@ use super::session::{Admin, signed_in};
 use super::{AdminError, audit, html, render};
 use crate::db::StoreError;
 use crate::db::models::{EnterpriseId, UserId};
-use crate::db::schema::{account_sessions, users};
+use crate::db::schema::users;
 use crate::gateway::{GatewayError, setup};
 use crate::startup::AppState;
 use crate::web::account::Zone;
+use crate::web::users::store as user_store;
 
 #[derive(Queryable)]
 pub struct UserRow {
@@ -187,28 +188,17 @@ pub async fn act(
         ("reset-totp", "admin") => ("admin.user_reset_totp", json!({ "totp_enabled": { "new": "false" } })),
         _ => return Err(AdminError::NotFound),
     };
-    let target = id.clone();
-    let act = action.clone();
+    let (target, act, l) = (id.clone(), action.clone(), login.clone());
     state
         .gateway
         .store
         .write(move |c| {
-            let row = users::table.find(&target);
             match act.as_str() {
-                "lock" => diesel::update(row).set(users::active.eq(false)).execute(c)?,
-                "unlock" => diesel::update(row).set(users::active.eq(true)).execute(c)?,
-                _ => diesel::update(row)
-                    .set((
-                        users::totp_enabled.eq(false),
-                        users::totp_secret.eq(None::<String>),
-                        users::totp_last_step.eq(None::<i64>),
-                    ))
-                    .execute(c)?,
-            };
-            if act != "unlock" {
-                diesel::delete(account_sessions::table.filter(account_sessions::user_id.eq(&target))).execute(c)?;
+                "lock" => user_store::set_active(c, &target, &l, false),
+                "unlock" => user_store::set_active(c, &target, &l, true),
+                _ => user_store::reset_totp(c, &target),
             }
-            Ok::<_, StoreError>(())
+            .map_err(StoreError::from)
         })
         .await?;
     let mut detail = json!({ "user": login, "changes": changes });

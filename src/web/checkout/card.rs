@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
 use super::{CheckoutError, Ctx, Shell, client_ip, nonce};
+use crate::assist::codes;
 use crate::card::{Brand, Card, CardError, CardNumber, Cvc, Expiry};
 use crate::domain::OrderState;
 use crate::gateway::{GatewayError, PayRequest};
@@ -160,6 +161,12 @@ pub async fn charge(
             | GatewayError::AlreadyPaid
             | GatewayError::WrongState(_),
         ) => Ok(ctx.see_page()),
+        // Nothing was written: the order stays payable, the customer is told why and may come back.
+        Err(GatewayError::DailyCapReached) => {
+            let message = ctx.lang.decline_message(codes::OPERATION_LIMIT);
+            let errors = CardErrors { form: Some(message), ..CardErrors::default() };
+            render(&ctx, kept(&form), errors, StatusCode::CONFLICT)
+        }
         // Suspended or switched off since the page opened: the customer is told so.
         Err(e @ GatewayError::MerchantInactive) => Err(CheckoutError::Entry(ctx.lang, e)),
         Err(e) => Err(ctx.internal(e)),

@@ -61,6 +61,10 @@ impl Lang {
             "AS102" => ("Недостаточно средств на карте.", "Insufficient funds on the card."),
             "AS104" => ("Истёк срок действия карты.", "The card has expired."),
             "AS105" => ("Превышен лимит по карте.", "The card limit is exceeded."),
+            "AS109" => (
+                "Магазин сегодня больше не принимает платежи (AS109). Деньги не списаны, заказ не оплачен: его можно оплатить позже.",
+                "The shop has reached its payment limit for today (AS109). Nothing was charged and the order is not paid; you can pay it later.",
+            ),
             "AS108" => (
                 "Банк отклонил платёж по соображениям безопасности.",
                 "The bank declined the payment for security reasons.",

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::i18n::Texts;
 use super::{CheckoutError, Ctx, Shell, client_ip, nonce};
+use crate::assist::codes;
 use crate::domain::OrderState;
 use crate::gateway::{GatewayError, WalletRequest};
 use crate::startup::AppState;
@@ -70,6 +71,7 @@ pub async fn pay(
     if !nonce::spend(&state, &ctx.order, nonce).await.map_err(|e| ctx.internal(e.into()))? {
         return Ok(ctx.see_page());
     }
+    let request_wallet = wallet_id.clone();
     let request = WalletRequest { wallet_id, code: form.code, client_ip: client_ip(&req) };
     match state.gateway.pay_wallet(&ctx.order.id, request).await {
         Ok(_)
@@ -79,6 +81,10 @@ pub async fn pay(
             | GatewayError::AlreadyPaid
             | GatewayError::WrongState(_),
         ) => Ok(ctx.see_page()),
+        Err(GatewayError::DailyCapReached) => {
+            let message = ctx.lang.decline_message(codes::OPERATION_LIMIT);
+            render(&ctx, request_wallet, Some(message), StatusCode::CONFLICT)
+        }
         // Suspended or switched off since the page opened: the customer is told so.
         Err(e @ GatewayError::MerchantInactive) => Err(CheckoutError::Entry(ctx.lang, e)),
         Err(e) => Err(ctx.internal(e)),

@@ -167,6 +167,7 @@ impl From<GatewayError> for ServiceError {
             | WrongState(_)
             | PaymentInProgress
             | AlreadyPaid
+            | DailyCapReached
             | NoChallenge
             | ConfirmDeadlinePassed
             | Cancel(_) => ServiceError::refused(143, &e),
