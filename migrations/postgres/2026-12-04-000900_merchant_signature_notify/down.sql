@@ -1,0 +1,2 @@
+ALTER TABLE merchants DROP COLUMN signature_required;
+ALTER TABLE merchants DROP COLUMN rsa_public_key;
