@@ -1,7 +1,10 @@
 //! Merchant options of the admin area that change what other parts of Kassa do: the RSA
-//! `Signature` of payment requests, checked with the public key the admin uploads.
+//! `Signature` of payment requests, checked with the public key the admin uploads, and the
+//! notification protocol (form POST or SOAP) the worker reads at send time.
 
 mod common;
+
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use common::account::get;
@@ -9,7 +12,13 @@ use common::admin::*;
 use common::checkout::{order_fields, with};
 use common::spawn_app;
 use common::webservices::{add_user, post_form};
+use diesel::prelude::*;
 use kassa::assist::checkvalue::{self, RequestMode, Variant};
+use kassa::config::Config;
+use kassa::db::StoreError;
+use kassa::db::schema::outbox;
+use kassa::gateway::PayRequest;
+use kassa::worker::Worker;
 use md5::{Digest, Md5};
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
@@ -136,4 +145,114 @@ async fn signature_mode_accepts_only_requests_signed_with_the_uploaded_key() {
     assert!(link.contains("/pay/") && !link.contains("order.cfm"), "{link}");
     let opened = app.get(&link[link.find("/pay/").unwrap()..]).await;
     assert_eq!(opened.status, 200, "the link of a signed order opens its page: {link}");
+}
+
+/// A merchant's SOAP endpoint: `/soap` acknowledges, `/fault` answers a SOAP fault (HTTP 500).
+async fn soap_receiver() -> (String, Arc<Mutex<Vec<(String, String)>>>) {
+    use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let shared = log.clone();
+    let server = HttpServer::new(move || {
+        let log = shared.clone();
+        App::new().default_service(web::to(move |req: HttpRequest, body: String| {
+            let log = log.clone();
+            async move {
+                let kind = req.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+                log.lock().unwrap().push((kind, body));
+                if req.path() == "/fault" {
+                    return HttpResponse::InternalServerError().content_type("text/xml").body(
+                        r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Client</faultcode><faultstring>unknown order</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#,
+                    );
+                }
+                HttpResponse::Ok().content_type("text/xml").body(
+                    r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ws="http://www.paysecure.ru/ws/"><soapenv:Body><ws:PushPaymentResultResponse><pushpaymentresult firstcode="0" secondcode="0"><order></order></pushpaymentresult></ws:PushPaymentResultResponse></soapenv:Body></soapenv:Envelope>"#,
+                )
+            }
+        }))
+    })
+    .workers(1)
+    .bind("127.0.0.1:0")
+    .unwrap();
+    let address = format!("http://{}", server.addrs()[0]);
+    tokio::spawn(server.run());
+    (address, log)
+}
+
+fn worker(app: &common::TestApp) -> Worker {
+    let mut c = Config::load(None, Vec::new()).unwrap();
+    c.data_dir = app.db.dir().to_path_buf();
+    c.outbound_allow_internal = true;
+    c.outbound_timeout_secs = 2;
+    c.notify_retry_schedule = "1,1".into();
+    Worker::new(app.gateway.clone(), c).unwrap()
+}
+
+/// (state, attempts) of the Assist notifications, oldest first.
+async fn notifications(app: &common::TestApp) -> Vec<(String, i32)> {
+    app.gateway
+        .store
+        .read(|c| {
+            outbox::table
+                .filter(outbox::topic.eq("assist.notification"))
+                .order(outbox::created_at.asc())
+                .select((outbox::state, outbox::attempts))
+                .load(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn soap_notifications_carry_the_fields_and_a_fault_is_final() {
+    let app = spawn_app().await;
+    let (c, _) = admin_client(&app, "root").await;
+    let csrf = csrf(&c, &app.address).await;
+    let enterprise = create_enterprise(&c, &app.address, &csrf, "Acme Trading").await;
+    let (path, secret) = create_merchant(&c, &app.address, &csrf, &enterprise, "7102").await;
+    let (address, log) = soap_receiver().await;
+
+    let bad = save_settings(&c, &app.address, &path, &[("notification_protocol", Some("ftp"))]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("id=\"error-notification_protocol\""), "{}", bad.body);
+    let url = format!("{address}/soap");
+    let saved = save_settings(
+        &c,
+        &app.address,
+        &path,
+        &[("notification_url", Some(&url)), ("notification_protocol", Some("soap"))],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+
+    let m = app.gateway.merchant_by_number(7102).await.unwrap();
+    let order = app.gateway.create_order(common::request(&m, "soap-1", "10.00")).await.unwrap();
+    let card = PayRequest { card: common::card("4111111111111111"), client_ip: None };
+    app.gateway.pay(&order.id, card).await.unwrap();
+    let worker = worker(&app);
+    worker.deliver_due().await.unwrap();
+    assert_eq!(notifications(&app).await, vec![("delivered".into(), 1)]);
+    let (kind, body) = log.lock().unwrap()[0].clone();
+    assert!(kind.starts_with("text/xml"), "{kind}");
+    assert!(body.contains("<ws:PushPaymentResult>") && body.contains("http://www.paysecure.ru/ws/"), "{body}");
+    assert!(body.contains(&format!("<billnumber>{}.1</billnumber>", order.billnumber)), "{body}");
+    assert!(body.contains("<amount>10.00</amount><currency>RUB</currency>"), "{body}");
+    assert!(body.contains("<orderstate>Approved</orderstate>"), "{body}");
+    // The check value, recomputed from the formula: MD5(UPPER(MD5(secret) + MD5(X))).
+    let x = "7102soap-110.00RUBApproved";
+    let inner = format!("{}{}", checkvalue::md5_hex(&secret), checkvalue::md5_hex(x)).to_uppercase();
+    assert!(
+        body.contains(&format!("<checkvalue>{}</checkvalue>", checkvalue::md5_hex(&inner).to_uppercase())),
+        "{body}"
+    );
+
+    // A SOAP fault is a final answer: not retried.
+    let url = format!("{address}/fault");
+    assert_eq!(save_settings(&c, &app.address, &path, &[("notification_url", Some(&url))]).await.status, 303);
+    let order = app.gateway.create_order(common::request(&m, "soap-2", "10.00")).await.unwrap();
+    let card = PayRequest { card: common::card("4111111111111111"), client_ip: None };
+    app.gateway.pay(&order.id, card).await.unwrap();
+    worker.deliver_due().await.unwrap();
+    assert_eq!(notifications(&app).await[1], ("failed".into(), 1), "a fault is not retried");
+    assert_eq!(log.lock().unwrap().len(), 2);
 }

@@ -50,6 +50,7 @@ diesel::table! {
         after_payment -> Text,
         rsa_public_key -> Nullable<Text>,
         signature_required -> Bool,
+        notification_protocol -> Text,
     }
 }
 

@@ -69,6 +69,7 @@ pub fn new_merchant(enterprise: &EnterpriseId, number: i64, name: &str, secret: 
         after_payment: "result".into(),
         rsa_public_key: None,
         signature_required: false,
+        notification_protocol: "post".into(),
     }
 }
 

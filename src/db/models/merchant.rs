@@ -61,6 +61,8 @@ pub struct Merchant {
     pub rsa_public_key: Option<String>,
     /// Payment requests must carry a valid `Signature` (a check value no longer suffices).
     pub signature_required: bool,
+    /// `post` (a form) or `soap` (`<ws:PushPaymentResult>`): how notifications are sent.
+    pub notification_protocol: String,
 }
 
 pub type NewMerchant = Merchant;

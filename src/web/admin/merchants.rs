@@ -150,6 +150,8 @@ pub struct SettingsForm {
     #[serde(default)]
     pub notification_url: String,
     #[serde(default)]
+    pub notification_protocol: String,
+    #[serde(default)]
     pub webhook_url: String,
     #[serde(default)]
     pub tech_email: String,
@@ -213,6 +215,7 @@ impl SettingsForm {
             rsa_public_key: shown(&m.rsa_public_key),
             signature_required: on(m.signature_required),
             notification_url: shown(&m.notification_url),
+            notification_protocol: m.notification_protocol.clone(),
             webhook_url: shown(&m.webhook_url),
             tech_email: shown(&m.tech_email),
             frame_ancestors: frame_ancestors.to_owned(),
@@ -258,6 +261,7 @@ pub struct Settings {
     rsa_public_key: Option<String>,
     signature_required: bool,
     notification_url: Option<String>,
+    notification_protocol: String,
     webhook_url: Option<String>,
     tech_email: Option<String>,
     min_amount: Option<i64>,
@@ -335,6 +339,10 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     let url_return_ok = optional_url(&mut e, "url_return_ok", &f.url_return_ok, false);
     let url_return_no = optional_url(&mut e, "url_return_no", &f.url_return_no, false);
     let notification_url = optional_url(&mut e, "notification_url", &f.notification_url, false);
+    let notification_protocol = f.notification_protocol.trim().to_owned();
+    if crate::worker::notify::Protocol::parse(&notification_protocol).is_none() {
+        e.add("notification_protocol", "Choose HTTP POST or SOAP.");
+    }
     let webhook_url = optional_url(&mut e, "webhook_url", &f.webhook_url, false);
     let tech_email = optional_email(&mut e, "tech_email", &f.tech_email);
     let origins: Vec<&str> = f.frame_ancestors.split_whitespace().collect();
@@ -369,6 +377,7 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
         rsa_public_key,
         signature_required,
         notification_url,
+        notification_protocol,
         webhook_url,
         tech_email,
         min_amount,
@@ -402,6 +411,7 @@ fn audit_view(f: &SettingsForm) -> Vec<(&'static str, String)> {
         ("rsa_public_key", key_fingerprint(&f.rsa_public_key)),
         ("signature_required", f.checked("signature_required").to_string()),
         ("notification_url", f.notification_url.clone()),
+        ("notification_protocol", f.notification_protocol.clone()),
         ("webhook_url", f.webhook_url.clone()),
         ("tech_email", f.tech_email.clone()),
         ("frame_ancestors", f.frame_ancestors.clone()),
