@@ -1,4 +1,5 @@
-//! The IPS Assist merchant protocol: check values and response codes.
+//! The IPS Assist merchant protocol: check values, request signatures and response codes.
 
 pub mod checkvalue;
 pub mod codes;
+pub mod signature;

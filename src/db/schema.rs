@@ -48,6 +48,9 @@ diesel::table! {
         max_amount -> Nullable<BigInt>,
         daily_cap -> Nullable<BigInt>,
         after_payment -> Text,
+        rsa_public_key -> Nullable<Text>,
+        signature_required -> Bool,
+        notification_protocol -> Text,
     }
 }
 

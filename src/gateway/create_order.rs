@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::{Gateway, GatewayError};
 use crate::assist::checkvalue::{self, RequestMode};
+use crate::assist::signature;
 use crate::db::models::{Merchant, NewOrder, Order, OrderId};
 use crate::db::schema::exchange_rates;
 use crate::db::{self, AnyConnection};
@@ -45,6 +46,12 @@ pub struct OrderRequest {
     pub disable_3ds: Option<String>,
     pub prepayment: Option<String>,
     pub checkvalue: Option<String>,
+    /// Base64 RSA signature of the same string as the check value (reference §2.3).
+    pub signature: Option<String>,
+    /// The caller already proved to be the merchant (an API key), so neither a check value nor
+    /// a signature is demanded of the request.
+    #[serde(skip)]
+    pub authenticated: bool,
 }
 
 /// Optional text: absent and empty are the same; longer than `max` characters is refused.
@@ -188,15 +195,9 @@ fn validate(req: &OrderRequest, merchant: &Merchant) -> Result<Validated, Gatewa
     })
 }
 
-fn verify_checkvalue(req: &OrderRequest, merchant: &Merchant) -> Result<(), GatewayError> {
-    let mode = RequestMode::parse(&merchant.checkvalue_mode).unwrap_or(RequestMode::Delimited);
-    let given = req.checkvalue.as_deref().map(str::trim).filter(|v| !v.is_empty());
-    let given = match (given, mode) {
-        (None, RequestMode::Off) => return Ok(()),
-        (None, _) => return Err(GatewayError::invalid("Checkvalue", "is required for this merchant")),
-        (Some(v), _) => v,
-    };
-    // The values exactly as posted: the merchant hashed those bytes.
+/// The request strings X the merchant may have hashed: the values exactly as posted, in the
+/// merchant's mode, or in both modes when the check is off.
+fn request_strings(req: &OrderRequest, mode: RequestMode) -> Vec<String> {
     let fields = [
         req.merchant_id.as_str(),
         req.order_number.as_str(),
@@ -213,10 +214,32 @@ fn verify_checkvalue(req: &OrderRequest, merchant: &Merchant) -> Result<(), Gate
         RequestMode::Off => &[RequestMode::Delimited, RequestMode::Concatenated],
         m => &[m][..],
     };
-    let ok = modes.iter().any(|m| {
-        let x = checkvalue::request_string(*m, fields, &optional);
-        checkvalue::verify(&merchant.secret_md5, &x, given)
-    });
+    modes.iter().map(|m| checkvalue::request_string(*m, fields, &optional)).collect()
+}
+
+/// A merchant in signature mode must sign every request; otherwise the check value is checked
+/// as its mode says.
+fn verify_request(req: &OrderRequest, merchant: &Merchant) -> Result<(), GatewayError> {
+    if req.authenticated {
+        return Ok(());
+    }
+    let mode = RequestMode::parse(&merchant.checkvalue_mode).unwrap_or(RequestMode::Delimited);
+    if merchant.signature_required {
+        let given = req.signature.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        let Some(given) = given else {
+            return Err(GatewayError::invalid("Signature", "is required for this merchant"));
+        };
+        let key = merchant.rsa_public_key.as_deref().unwrap_or_default();
+        let ok = request_strings(req, mode).iter().any(|x| signature::verify(key, x, given));
+        return if ok { Ok(()) } else { Err(GatewayError::BadSignature) };
+    }
+    let given = req.checkvalue.as_deref().map(str::trim).filter(|v| !v.is_empty());
+    let given = match (given, mode) {
+        (None, RequestMode::Off) => return Ok(()),
+        (None, _) => return Err(GatewayError::invalid("Checkvalue", "is required for this merchant")),
+        (Some(v), _) => v,
+    };
+    let ok = request_strings(req, mode).iter().any(|x| checkvalue::verify(&merchant.secret_md5, x, given));
     if ok { Ok(()) } else { Err(GatewayError::BadCheckValue) }
 }
 
@@ -274,7 +297,7 @@ impl Gateway {
             return Err(GatewayError::MerchantInactive);
         }
         let v = validate(&req, &merchant)?;
-        verify_checkvalue(&req, &merchant)?;
+        verify_request(&req, &merchant)?;
         let pay_currency = Currency::from_str(&merchant.payment_currency)
             .map_err(|e| GatewayError::invalid("OrderCurrency", e.to_string()))?;
         let (amount, rate_text) = if pay_currency == v.original.currency {

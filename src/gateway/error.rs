@@ -17,6 +17,8 @@ pub enum GatewayError {
     NoExchangeRate { from: String, to: String },
     #[error("the check value does not match")]
     BadCheckValue,
+    #[error("the signature does not match")]
+    BadSignature,
     #[error("two-stage payment is not enabled for this merchant")]
     TwoStageNotAllowed,
     #[error("this payment means is not enabled")]
@@ -79,6 +81,7 @@ impl GatewayError {
             CurrencyNotAllowed(_) => "currency_not_allowed",
             NoExchangeRate { .. } => "no_exchange_rate",
             BadCheckValue => "bad_checkvalue",
+            BadSignature => "bad_signature",
             TwoStageNotAllowed => "two_stage_not_allowed",
             MeansNotAllowed => "means_not_allowed",
             OrderNumberPaid => "order_number_paid",
@@ -114,6 +117,7 @@ impl GatewayError {
             GatewayError::UnknownMerchant | GatewayError::MerchantInactive => Some("Merchant_ID"),
             GatewayError::CurrencyNotAllowed(_) | GatewayError::NoExchangeRate { .. } => Some("OrderCurrency"),
             GatewayError::BadCheckValue => Some("Checkvalue"),
+            GatewayError::BadSignature => Some("Signature"),
             GatewayError::TwoStageNotAllowed => Some("Delay"),
             GatewayError::OrderNumberPaid | GatewayError::OrderNumberInUse => Some("OrderNumber"),
             GatewayError::Confirm(_) | GatewayError::Cancel(CancelError::ExceedsRemaining { .. }) => Some("Amount"),

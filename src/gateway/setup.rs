@@ -67,6 +67,9 @@ pub fn new_merchant(enterprise: &EnterpriseId, number: i64, name: &str, secret: 
         max_amount: None,
         daily_cap: None,
         after_payment: "result".into(),
+        rsa_public_key: None,
+        signature_required: false,
+        notification_protocol: "post".into(),
     }
 }
 

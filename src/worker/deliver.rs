@@ -148,12 +148,26 @@ impl Handle {
             return (Outcome::Refused(why), None);
         }
         let fields = notify::fields(&merchant, &order, &operation, self.gateway.processor.name(), db::now());
-        match self.client.post(&url).form(&fields).send().await {
+        // Read at send time: a protocol changed in the admin area applies to the next attempt.
+        let soap = notify::Protocol::parse(&merchant.notification_protocol) == Some(notify::Protocol::Soap);
+        let request = if soap {
+            self.client
+                .post(&url)
+                .header("content-type", "text/xml; charset=utf-8")
+                .header("soapaction", "\"PushPaymentResult\"")
+                .body(notify::soap_envelope(&fields))
+        } else {
+            self.client.post(&url).form(&fields)
+        };
+        match request.send().await {
             Ok(response) => {
                 let status = i32::from(response.status().as_u16());
                 let ok_status = response.status().is_success();
                 let body = response.text().await.unwrap_or_default();
-                let outcome = match (ok_status, notify::read_answer(&body)) {
+                let answer = if soap { notify::read_soap_answer(&body) } else { notify::read_answer(&body) };
+                let outcome = match (ok_status, answer) {
+                    // SOAP 1.1 sends faults with HTTP 500; a fault is an answer, so it is final.
+                    (_, notify::Answer::Fault(code)) => Outcome::Refused(format!("SOAP fault {code}")),
                     (true, notify::Answer::Accepted) => Outcome::Delivered,
                     (true, notify::Answer::Refused { firstcode, secondcode }) => {
                         Outcome::Refused(format!("firstcode={firstcode} secondcode={secondcode}"))

@@ -1,6 +1,7 @@
 //! The Assist payment notification (`reference/assist-protocol.md` §5): a form POST to the
 //! merchant's notification URL, signed with the check value over the operation's amount and
-//! currency, acknowledged by `<pushpaymentresult firstcode="0" secondcode="0">`.
+//! currency, acknowledged by `<pushpaymentresult firstcode="0" secondcode="0">`; or, for a
+//! merchant that chose SOAP, the same fields in a `<ws:PushPaymentResult>` call.
 
 use time::PrimitiveDateTime;
 
@@ -87,6 +88,8 @@ pub enum Answer {
         firstcode: String,
         secondcode: String,
     },
+    /// A SOAP fault: final, never retried.
+    Fault(String),
     /// Not a `pushpaymentresult`: treated as no answer.
     Unreadable,
 }
@@ -106,6 +109,64 @@ pub fn read_answer(body: &str) -> Answer {
         (Some(firstcode), Some(secondcode)) => Answer::Refused { firstcode, secondcode },
         _ => Answer::Unreadable,
     }
+}
+
+/// How the merchant's server takes the notification (reference §5: HTTP POST or SOAP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// A form POST, answered with `<pushpaymentresult>`.
+    Post,
+    /// The same fields in a SOAP 1.1 `<ws:PushPaymentResult>` call.
+    Soap,
+}
+
+impl Protocol {
+    pub fn parse(s: &str) -> Option<Protocol> {
+        match s {
+            "post" => Some(Protocol::Post),
+            "soap" => Some(Protocol::Soap),
+            _ => None,
+        }
+    }
+}
+
+/// The namespace of the Assist web services (reference §4).
+const WS_NAMESPACE: &str = "http://www.paysecure.ru/ws/";
+
+/// The SOAP body of the notification: the form's fields, same names and order, as elements of
+/// `<ws:PushPaymentResult>`.
+pub fn soap_envelope(fields: &[(&'static str, String)]) -> String {
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<soapenv:Envelope \
+         xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:ws=\"{WS_NAMESPACE}\">\
+         <soapenv:Header/><soapenv:Body><ws:PushPaymentResult>"
+    );
+    for (name, value) in fields {
+        xml.push_str(&format!("<{name}>{}</{name}>", crate::web::services::answer::escape(value)));
+    }
+    xml.push_str("</ws:PushPaymentResult></soapenv:Body></soapenv:Envelope>");
+    xml
+}
+
+/// Reads the SOAP reply: a `Fault` is a refusal; otherwise the `pushpaymentresult` element,
+/// with or without a namespace prefix, as in the form reply.
+pub fn read_soap_answer(body: &str) -> Answer {
+    let lower = body.to_ascii_lowercase();
+    if lower.contains(":fault>") || lower.contains("<fault>") {
+        let code = lower
+            .split("faultcode")
+            .nth(1)
+            .and_then(|rest| rest.split_once('>'))
+            .map(|(_, rest)| rest.split('<').next().unwrap_or("").trim().to_owned())
+            .unwrap_or_default();
+        return Answer::Fault(code);
+    }
+    lower
+        .match_indices("pushpaymentresult")
+        .filter(|(i, _)| *i > 0 && matches!(lower.as_bytes()[i - 1], b'<' | b':'))
+        .map(|(i, _)| read_answer(&format!("<{}", &lower[i..])))
+        .find(|a| *a != Answer::Unreadable)
+        .unwrap_or(Answer::Unreadable)
 }
 
 #[cfg(test)]

@@ -124,6 +124,11 @@ pub fn settings_of(body: &str) -> Vec<(String, String)> {
         }
         fields.push((name, attr("value").unwrap_or_default()));
     }
+    for area in form.split("<textarea").skip(1) {
+        let name = area.split("name=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let text = area.split_once('>').unwrap().1.split("</textarea>").next().unwrap();
+        fields.push((name, super::checkout::unescape(text)));
+    }
     for select in form.split("<select").skip(1) {
         let name = select.split("name=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let body = select.split("</select>").next().unwrap();

@@ -57,6 +57,12 @@ pub struct Merchant {
     pub daily_cap: Option<i64>,
     /// `result` (Kassa's result page) or `redirect` (straight back to the shop).
     pub after_payment: String,
+    /// PEM (SubjectPublicKeyInfo) of the key that verifies the `Signature` of payment requests.
+    pub rsa_public_key: Option<String>,
+    /// Payment requests must carry a valid `Signature` (a check value no longer suffices).
+    pub signature_required: bool,
+    /// `post` (a form) or `soap` (`<ws:PushPaymentResult>`): how notifications are sent.
+    pub notification_protocol: String,
 }
 
 pub type NewMerchant = Merchant;

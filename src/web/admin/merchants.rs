@@ -12,10 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::enterprises::EnterpriseRow;
-use super::fields::{Errors, diff, number, optional_email, optional_url, required_text, shown};
+use super::fields::{Errors, diff, number, optional, optional_email, optional_url, required_text, shown};
 use super::session::{Admin, signed_in};
 use super::{AdminError, audit, html, render};
 use crate::assist::checkvalue::md5_hex;
+use crate::assist::signature;
 use crate::db::models::{CheckoutSettings, EnterpriseId, Merchant, MerchantId, valid_origin};
 use crate::db::schema::{checkout_settings, merchants};
 use crate::db::{self, StoreError};
@@ -144,7 +145,12 @@ pub struct SettingsForm {
     #[serde(default)]
     pub response_variant: String,
     #[serde(default)]
+    pub rsa_public_key: String,
+    pub signature_required: Option<String>,
+    #[serde(default)]
     pub notification_url: String,
+    #[serde(default)]
+    pub notification_protocol: String,
     #[serde(default)]
     pub webhook_url: String,
     #[serde(default)]
@@ -206,7 +212,10 @@ impl SettingsForm {
             url_return_no: shown(&m.url_return_no),
             checkvalue_mode: m.checkvalue_mode.clone(),
             response_variant: m.response_variant.clone(),
+            rsa_public_key: shown(&m.rsa_public_key),
+            signature_required: on(m.signature_required),
             notification_url: shown(&m.notification_url),
+            notification_protocol: m.notification_protocol.clone(),
             webhook_url: shown(&m.webhook_url),
             tech_email: shown(&m.tech_email),
             frame_ancestors: frame_ancestors.to_owned(),
@@ -224,6 +233,7 @@ impl SettingsForm {
             "means_card" => self.means_card.is_some(),
             "means_wallet" => self.means_wallet.is_some(),
             "two_stage_allowed" => self.two_stage_allowed.is_some(),
+            "signature_required" => self.signature_required.is_some(),
             _ => false,
         }
     }
@@ -248,7 +258,10 @@ pub struct Settings {
     url_return_no: Option<String>,
     checkvalue_mode: String,
     response_variant: String,
+    rsa_public_key: Option<String>,
+    signature_required: bool,
     notification_url: Option<String>,
+    notification_protocol: String,
     webhook_url: Option<String>,
     tech_email: Option<String>,
     min_amount: Option<i64>,
@@ -308,10 +321,28 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     if !["A", "B"].contains(&response_variant.as_str()) {
         e.add("response_variant", "Choose A or B.");
     }
+    let rsa_public_key = match optional(&f.rsa_public_key) {
+        None => None,
+        Some(pem) => match signature::parse_public_key(&pem) {
+            Ok(key) => Some(signature::to_pem(&key)),
+            Err(message) => {
+                e.add("rsa_public_key", message);
+                None
+            }
+        },
+    };
+    let signature_required = f.checked("signature_required");
+    if signature_required && rsa_public_key.is_none() && e.get("rsa_public_key").is_none() {
+        e.add("signature_required", "Signature mode needs the merchant's RSA public key above.");
+    }
     let url_return = optional_url(&mut e, "url_return", &f.url_return, false);
     let url_return_ok = optional_url(&mut e, "url_return_ok", &f.url_return_ok, false);
     let url_return_no = optional_url(&mut e, "url_return_no", &f.url_return_no, false);
     let notification_url = optional_url(&mut e, "notification_url", &f.notification_url, false);
+    let notification_protocol = f.notification_protocol.trim().to_owned();
+    if crate::worker::notify::Protocol::parse(&notification_protocol).is_none() {
+        e.add("notification_protocol", "Choose HTTP POST or SOAP.");
+    }
     let webhook_url = optional_url(&mut e, "webhook_url", &f.webhook_url, false);
     let tech_email = optional_email(&mut e, "tech_email", &f.tech_email);
     let origins: Vec<&str> = f.frame_ancestors.split_whitespace().collect();
@@ -343,7 +374,10 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
         url_return_no,
         checkvalue_mode,
         response_variant,
+        rsa_public_key,
+        signature_required,
         notification_url,
+        notification_protocol,
         webhook_url,
         tech_email,
         min_amount,
@@ -373,7 +407,11 @@ fn audit_view(f: &SettingsForm) -> Vec<(&'static str, String)> {
         ("url_return_no", f.url_return_no.clone()),
         ("checkvalue_mode", f.checkvalue_mode.clone()),
         ("response_variant", f.response_variant.clone()),
+        // The key is public, but a fingerprint reads better in the log than a PEM block.
+        ("rsa_public_key", key_fingerprint(&f.rsa_public_key)),
+        ("signature_required", f.checked("signature_required").to_string()),
         ("notification_url", f.notification_url.clone()),
+        ("notification_protocol", f.notification_protocol.clone()),
         ("webhook_url", f.webhook_url.clone()),
         ("tech_email", f.tech_email.clone()),
         ("frame_ancestors", f.frame_ancestors.clone()),
@@ -382,6 +420,14 @@ fn audit_view(f: &SettingsForm) -> Vec<(&'static str, String)> {
         ("daily_cap", f.daily_cap.clone()),
         ("after_payment", f.after_payment.clone()),
     ]
+}
+
+/// What the audit log shows of a stored public key: its fingerprint, empty when none.
+fn key_fingerprint(pem: &str) -> String {
+    optional(pem)
+        .and_then(|p| signature::parse_public_key(&p).ok())
+        .map(|k| signature::fingerprint(&k))
+        .unwrap_or_default()
 }
 
 /// A merchant with what its page shows besides the row.

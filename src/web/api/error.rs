@@ -83,6 +83,7 @@ impl From<GatewayError> for ApiError {
             | CurrencyNotAllowed(_)
             | NoExchangeRate { .. }
             | BadCheckValue
+            | BadSignature
             | TwoStageNotAllowed
             | MeansNotAllowed
             | Card(_)

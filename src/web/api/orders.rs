@@ -10,7 +10,6 @@ use time::PrimitiveDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{ApiCaller, ApiError, authenticate, idempotent, json_body, read_body, views};
-use crate::assist::checkvalue::{self, RequestMode, Variant};
 use crate::db::StoreError;
 use crate::db::models::{Merchant, Operation, Order, OrderId};
 use crate::db::schema::orders;
@@ -41,9 +40,9 @@ pub struct CreateOrder {
 }
 
 /// The Assist request the use case validates. The API key already proves the merchant, so the
-/// check value a merchant's settings may demand of browser-posted requests is made here.
+/// check value or signature a merchant's settings demand of browser-posted requests is not.
 fn order_request(merchant: &Merchant, body: CreateOrder) -> OrderRequest {
-    let mut r = OrderRequest {
+    OrderRequest {
         merchant_id: merchant.merchant_number.to_string(),
         order_number: body.order_number,
         order_amount: body.amount,
@@ -59,16 +58,9 @@ fn order_request(merchant: &Merchant, body: CreateOrder) -> OrderRequest {
         url_return: body.url_return,
         url_return_ok: body.url_return_ok,
         url_return_no: body.url_return_no,
+        authenticated: true,
         ..OrderRequest::default()
-    };
-    if let Some(mode @ (RequestMode::Delimited | RequestMode::Concatenated)) =
-        RequestMode::parse(&merchant.checkvalue_mode)
-    {
-        let currency = r.order_currency.clone().unwrap_or_default();
-        let x = checkvalue::request_string(mode, [&r.merchant_id, &r.order_number, &r.order_amount, &currency], &[]);
-        r.checkvalue = Some(checkvalue::compute(&merchant.secret_md5, &x, Variant::B));
     }
-    r
 }
 
 pub async fn create(
@@ -97,7 +89,13 @@ pub async fn create(
             )
             .await;
         let order = result?;
-        let view = views::order(&caller.merchant, &order, Some(&[]), &state.config.public_url());
+        let public_url = state.config.public_url();
+        let mut view = views::order(&caller.merchant, &order, Some(&[]), &public_url);
+        if order.state() == OrderState::InProcess && view.get("payment_url").is_none_or(Value::is_null) {
+            // A merchant signing with RSA gets the order's own page: Kassa cannot sign its link.
+            let token = crate::web::checkout::page_for(&state, &order).await?;
+            view.insert("payment_url".into(), format!("{public_url}/pay/{token}").into());
+        }
         Ok((StatusCode::CREATED, Value::Object(view)))
     })
     .await

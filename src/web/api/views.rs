@@ -21,7 +21,8 @@ pub fn order(
 ) -> serde_json::Map<String, Value> {
     let pay = |minor: i64| format_minor(minor, &order.currency);
     let payment_url = (order.state() == OrderState::InProcess)
-        .then(|| crate::web::services::payment_link(public_url, merchant, order));
+        .then(|| crate::web::services::payment_link(public_url, merchant, order))
+        .flatten();
     let o = json!({
         "id": order.id,
         "billnumber": order.billnumber,

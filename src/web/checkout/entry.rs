@@ -104,6 +104,7 @@ fn order_request(fields: Vec<(String, String)>) -> OrderRequest {
             "disable3ds" => &mut r.disable_3ds,
             "prepayment" => &mut r.prepayment,
             "checkvalue" => &mut r.checkvalue,
+            "signature" => &mut r.signature,
             // Other phones stand in for the mobile one when it is not sent.
             "homephone" | "workphone" if r.mobile_phone.is_none() => &mut r.mobile_phone,
             n if OTHER_MEANS.contains(&n) => {

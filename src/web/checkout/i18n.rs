@@ -102,6 +102,8 @@ impl Lang {
             }
             GatewayError::BadCheckValue if ru => "Контрольное значение запроса (Checkvalue) не совпадает.".into(),
             GatewayError::BadCheckValue => "The request's check value (Checkvalue) does not match.".into(),
+            GatewayError::BadSignature if ru => "Подпись запроса (Signature) не совпадает.".into(),
+            GatewayError::BadSignature => "The request's signature (Signature) does not match.".into(),
             GatewayError::TwoStageNotAllowed if ru => {
                 "Двухстадийная оплата (Delay=1) не разрешена этому магазину.".into()
             }

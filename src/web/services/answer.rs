@@ -157,7 +157,7 @@ pub fn json_order(view: &OrderView, with_operations: bool) -> Value {
 /// characters, U+FFFE, U+FFFF: a comment or name may hold them) become U+FFFD, so the answer
 /// always parses; a carriage return is written as a reference so that it reaches the merchant
 /// instead of being normalised to a line feed by the reader (found by `bench/fuzz` `writers`).
-fn escape(s: &str) -> String {
+pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

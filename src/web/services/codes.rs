@@ -22,6 +22,7 @@
 //! | 5 | 128 | 400 | `Country`. |
 //! | 5 | 143 | 400 / 404 | `Billnumber` malformed (400) or unknown for this merchant (404). |
 //! | 5 | 158 | 400 | `Checkvalue` does not match. |
+//! | 5 | 159 | 400 | `Signature` missing (the merchant requires one) or does not match. |
 //! | 5 | 201 | 400 | `Format` not supported (Kassa answers 1 CSV, 3 XML, 5 JSON), or the body is not a form. |
 //! | 5 | 202 | 400 | `CancelReason` is not 1, 2 or 3. |
 //! | 5 | 203 | 400 | `Externalrefundid` is not 10–100 characters of `A-Z a-z 0-9 _ -`. |
@@ -154,6 +155,7 @@ impl From<GatewayError> for ServiceError {
             UnknownMerchant | MerchantInactive => ServiceError::denied(),
             CurrencyNotAllowed(_) | NoExchangeRate { .. } => with_code(ServiceError::field("Currency", ""), &e),
             BadCheckValue => with_code(ServiceError::field("Checkvalue", ""), &e),
+            BadSignature => with_code(ServiceError::field("Signature", ""), &e),
             TwoStageNotAllowed => with_code(ServiceError::field("Delay", ""), &e),
             MeansNotAllowed => with_code(ServiceError::field("CardPayment", ""), &e),
             Card(_) => with_code(ServiceError::field("Card", ""), &e),

@@ -50,7 +50,11 @@ pub async fn payrequest(
         .await;
         match result {
             Ok(order) => {
-                let link = payment_link(&state.config.public_url(), &call.caller.merchant, &order);
+                let public_url = state.config.public_url();
+                let link = match payment_link(&public_url, &call.caller.merchant, &order) {
+                    Some(link) => link,
+                    None => format!("{public_url}/pay/{}", crate::web::checkout::page_for(&state, &order).await?),
+                };
                 let fields = vec![
                     ("URL", link),
                     ("expirationtime", answer::assist_date(order.expires_at)),
@@ -108,12 +112,19 @@ fn order_request(f: &Fields) -> OrderRequest {
         disable_3ds: f.raw("Disable3DS"),
         prepayment: f.raw("Prepayment"),
         checkvalue: f.raw("Checkvalue"),
+        signature: f.raw("Signature"),
+        authenticated: false,
     }
 }
 
 /// `<public_url>/pay/order.cfm?Merchant_ID=…&OrderNumber=…&OrderAmount=…&OrderCurrency=…`
 /// (+ `Checkvalue` in the merchant's request mode, + `Delay=1` for two-stage orders).
-pub fn payment_link(public_url: &str, merchant: &Merchant, order: &Order) -> String {
+/// `None` for a merchant that signs its requests with RSA: Kassa cannot sign for it, so the
+/// caller hands out the order's own page (`/pay/<token>`) instead.
+pub fn payment_link(public_url: &str, merchant: &Merchant, order: &Order) -> Option<String> {
+    if merchant.signature_required {
+        return None;
+    }
     let amount = format_minor(order.original_amount, &order.original_currency);
     let number = merchant.merchant_number.to_string();
     let mut pairs = vec![
@@ -136,7 +147,7 @@ pub fn payment_link(public_url: &str, merchant: &Merchant, order: &Order) -> Str
             pairs.push(("Checkvalue", checkvalue::compute(&merchant.secret_md5, &x, Variant::B)));
         }
     }
-    format!("{public_url}/pay/order.cfm?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+    Some(format!("{public_url}/pay/order.cfm?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default()))
 }
 
 fn decline_checkvalue(merchant: &Merchant, r: &OrderRequest) -> String {
