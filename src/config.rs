@@ -184,7 +184,8 @@ impl Config {
             "settlement_interval_secs" => {
                 return Err(ConfigError::Invalid {
                     key: key.into(),
-                    message: "is no longer read: platform admins set the settlement cut-offs at /admin/processing".into(),
+                    message: "is no longer read: platform admins set the settlement cut-offs at /admin/processing"
+                        .into(),
                 });
             }
             _ => return Err(ConfigError::UnknownVariable(key.into())),

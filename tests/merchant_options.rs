@@ -256,3 +256,48 @@ async fn soap_notifications_carry_the_fields_and_a_fault_is_final() {
     assert_eq!(notifications(&app).await[1], ("failed".into(), 1), "a fault is not retried");
     assert_eq!(log.lock().unwrap().len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn email_options_are_checked_stored_and_audited() {
+    let app = spawn_app().await;
+    let (c, _) = admin_client(&app, "root").await;
+    let csrf = csrf(&c, &app.address).await;
+    let enterprise = create_enterprise(&c, &app.address, &csrf, "Acme Trading").await;
+    let (path, _) = create_merchant(&c, &app.address, &csrf, &enterprise, "7103").await;
+
+    let six = "a@shop.example b@shop.example c@shop.example d@shop.example e@shop.example f@shop.example";
+    for bad in [six, "ops@shop.example not-an-address"] {
+        let page = save_settings(&c, &app.address, &path, &[("staff_emails", Some(bad))]).await;
+        assert_eq!(page.status, 400, "{bad}");
+        assert!(page.body.contains("id=\"error-staff_emails\""), "{}", page.body);
+    }
+    let saved = save_settings(
+        &c,
+        &app.address,
+        &path,
+        &[("staff_emails", Some(" ops@shop.example   boss@shop.example ")), ("customer_emails", None)],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let m = app.gateway.merchant_by_number(7103).await.unwrap();
+    assert_eq!(m.staff_emails.as_deref(), Some("ops@shop.example boss@shop.example"));
+    assert!(!m.customer_emails);
+    let page = get(&c, &format!("{}{path}", app.address)).await.body;
+    assert!(page.contains("value=\"ops@shop.example boss@shop.example\""));
+
+    let details: Vec<String> = app
+        .gateway
+        .store
+        .read(|c| {
+            kassa::db::schema::audit_events::table
+                .filter(kassa::db::schema::audit_events::action.eq("admin.merchant_update"))
+                .select(kassa::db::schema::audit_events::detail)
+                .load(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    let last = details.last().expect("an audit entry");
+    assert!(last.contains("staff_emails") && last.contains("boss@shop.example"), "{last}");
+    assert!(last.contains("customer_emails"), "{last}");
+}

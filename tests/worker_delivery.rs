@@ -84,6 +84,8 @@ async fn set_merchant(t: &TestGateway, f: impl FnOnce(&mut Merchant) + Send + 's
                     merchants::webhook_url.eq(&m.webhook_url),
                     merchants::webhook_secrets.eq(&m.webhook_secrets),
                     merchants::tech_email.eq(&m.tech_email),
+                    merchants::customer_emails.eq(m.customer_emails),
+                    merchants::staff_emails.eq(&m.staff_emails),
                 ))
                 .execute(c)
                 .map_err(StoreError::from)
@@ -335,6 +337,7 @@ async fn receipts_go_out_over_smtp() {
     });
     assert!(up, "aiosmtpd listens");
     let t = spawn_gateway().await;
+    set_merchant(&t, |m| m.staff_emails = Some("ops@shop.example boss@shop.example".into())).await;
     let mut r = request(&t.merchant, "smtp-1", "77.00");
     r.email = Some("buyer@example.com".into());
     r.language = Some("EN".into());
@@ -355,6 +358,44 @@ async fn receipts_go_out_over_smtp() {
     assert_eq!(mails.len(), 1);
     assert!(mails[0].contains("Subject: Payment for order smtp-1"), "{}", mails[0]);
     assert!(mails[0].contains("77.00 RUB"));
+    // The staff's blind copies: recipients of the envelope, never named in the message.
+    let recipients = mails[0].lines().find(|l| l.starts_with("X-RcptTo:")).unwrap_or_default();
+    for address in ["buyer@example.com", "ops@shop.example", "boss@shop.example"] {
+        assert!(recipients.contains(address), "{address} in {recipients}");
+    }
+    assert!(!mails[0].lines().any(|l| l.starts_with("Bcc:") || (l.starts_with("To:") && l.contains("shop.example"))));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn customer_emails_turned_off_hold_back_even_queued_ones() {
+    let t = spawn_gateway().await;
+    let mut r = request(&t.merchant, "quiet-1", "12.00");
+    r.email = Some("buyer@example.com".into());
+    let order = t.gateway.create_order(r).await.unwrap();
+    t.pay(&order, "4111111111111111").await;
+    // Queued while e-mails were on, sent after they were turned off.
+    set_merchant(&t, |m| m.customer_emails = false).await;
+    let worker = Worker::new(t.gateway.clone(), worker_config(&t)).unwrap();
+    worker.deliver_due().await.unwrap();
+    let mails = std::fs::read_dir(t.db.dir().join("mail")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(mails, 0, "no e-mail to the customer");
+    let states: Vec<String> = t
+        .gateway
+        .store
+        .read(|c| {
+            outbox::table.filter(outbox::topic.eq("email")).select(outbox::state).load(c).map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0], "delivered", "held back for good, not retried");
+
+    // Turned on again, the next e-mail goes.
+    set_merchant(&t, |m| m.customer_emails = true).await;
+    t.gateway.cancel(&order.id, Default::default()).await.unwrap();
+    worker.deliver_due().await.unwrap();
+    let mails = std::fs::read_dir(t.db.dir().join("mail")).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(mails, 1, "the returned-money notice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]

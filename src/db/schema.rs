@@ -51,6 +51,8 @@ diesel::table! {
         rsa_public_key -> Nullable<Text>,
         signature_required -> Bool,
         notification_protocol -> Text,
+        customer_emails -> Bool,
+        staff_emails -> Nullable<Text>,
     }
 }
 

@@ -70,6 +70,8 @@ pub fn new_merchant(enterprise: &EnterpriseId, number: i64, name: &str, secret: 
         rsa_public_key: None,
         signature_required: false,
         notification_protocol: "post".into(),
+        customer_emails: true,
+        staff_emails: None,
     }
 }
 

@@ -221,11 +221,21 @@ impl Handle {
 
     async fn email(&self, message: &Message) -> Attempt {
         let schedule: Vec<Duration> = EMAIL_RETRY.iter().map(|s| Duration::from_secs(*s)).collect();
+        let mut bcc = Vec::new();
         let built = if message.order_id.is_none() {
             self.alert_mail(message)
         } else {
             match self.load(message).await {
+                // Read at sending time: turning customer e-mails off also holds back those queued.
+                Ok((merchant, _, _, _)) if !merchant.customer_emails => Ok(None),
                 Ok((merchant, order, operation, kind)) => {
+                    bcc = merchant
+                        .staff_emails
+                        .as_deref()
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect();
                     receipt_mail(&merchant, &order, operation.as_ref(), kind.as_deref())
                 }
                 Err(e) => return (self.retry(message, &schedule, e), None),
@@ -236,7 +246,7 @@ impl Handle {
             Ok(None) => return (Outcome::Delivered, None),
             Err(e) => return (Outcome::Refused(e), None),
         };
-        let mail = match mail::message(&self.config.mail_from, &to, &subject, text, html) {
+        let mail = match mail::message(&self.config.mail_from, &to, &bcc, &subject, text, html) {
             Ok(m) => m,
             Err(e) => return (Outcome::Refused(e), None),
         };

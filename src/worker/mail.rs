@@ -99,14 +99,24 @@ pub struct AlertHtml<'a> {
     pub a: &'a Alert,
 }
 
-/// Builds a message with a text and an HTML part.
-pub fn message(from: &str, to: &str, subject: &str, text: String, html: String) -> Result<Message, String> {
+/// Builds a message with a text and an HTML part, with blind copies to `bcc`. A copy address
+/// that does not parse is left out (and logged): the customer's e-mail still goes.
+pub fn message(
+    from: &str,
+    to: &str,
+    bcc: &[String],
+    subject: &str,
+    text: String,
+    html: String,
+) -> Result<Message, String> {
     let from: Mailbox = from.parse().map_err(|e| format!("mail_from: {e}"))?;
     let to: Mailbox = to.parse().map_err(|e| format!("recipient {to:?}: {e}"))?;
-    Message::builder()
-        .from(from)
-        .to(to)
-        .subject(subject)
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| e.to_string())
+    let mut builder = Message::builder().from(from).to(to);
+    for copy in bcc {
+        match copy.parse::<Mailbox>() {
+            Ok(m) => builder = builder.bcc(m),
+            Err(e) => tracing::warn!(address = %copy, error = %e, "staff copy address left out"),
+        }
+    }
+    builder.subject(subject).multipart(MultiPart::alternative_plain_html(text, html)).map_err(|e| e.to_string())
 }

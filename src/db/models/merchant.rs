@@ -63,6 +63,10 @@ pub struct Merchant {
     pub signature_required: bool,
     /// `post` (a form) or `soap` (`<ws:PushPaymentResult>`): how notifications are sent.
     pub notification_protocol: String,
+    /// The customer gets Kassa's receipts and returned-money notices by e-mail.
+    pub customer_emails: bool,
+    /// Up to five space-separated staff addresses that get a blind copy of each customer e-mail.
+    pub staff_emails: Option<String>,
 }
 
 pub type NewMerchant = Merchant;

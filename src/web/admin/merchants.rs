@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::enterprises::EnterpriseRow;
-use super::fields::{Errors, diff, number, optional, optional_email, optional_url, required_text, shown};
+use super::fields::{Errors, diff, is_email, number, optional, optional_email, optional_url, required_text, shown};
 use super::session::{Admin, signed_in};
 use super::{AdminError, audit, html, render};
 use crate::assist::checkvalue::md5_hex;
@@ -155,6 +155,9 @@ pub struct SettingsForm {
     pub webhook_url: String,
     #[serde(default)]
     pub tech_email: String,
+    pub customer_emails: Option<String>,
+    #[serde(default)]
+    pub staff_emails: String,
     #[serde(default)]
     pub frame_ancestors: String,
     #[serde(default)]
@@ -166,6 +169,9 @@ pub struct SettingsForm {
     #[serde(default)]
     pub after_payment: String,
 }
+
+/// How many staff addresses may get a copy of each customer e-mail.
+const MAX_STAFF_EMAILS: usize = 5;
 
 /// A stored limit as the form shows it (`1500.00`), empty when none.
 fn amount_text(minor: Option<i64>, currency: &str) -> String {
@@ -218,6 +224,8 @@ impl SettingsForm {
             notification_protocol: m.notification_protocol.clone(),
             webhook_url: shown(&m.webhook_url),
             tech_email: shown(&m.tech_email),
+            customer_emails: on(m.customer_emails),
+            staff_emails: shown(&m.staff_emails),
             frame_ancestors: frame_ancestors.to_owned(),
             min_amount: amount_text(m.min_amount, &m.payment_currency),
             max_amount: amount_text(m.max_amount, &m.payment_currency),
@@ -234,6 +242,7 @@ impl SettingsForm {
             "means_wallet" => self.means_wallet.is_some(),
             "two_stage_allowed" => self.two_stage_allowed.is_some(),
             "signature_required" => self.signature_required.is_some(),
+            "customer_emails" => self.customer_emails.is_some(),
             _ => false,
         }
     }
@@ -264,6 +273,8 @@ pub struct Settings {
     notification_protocol: String,
     webhook_url: Option<String>,
     tech_email: Option<String>,
+    customer_emails: bool,
+    staff_emails: Option<String>,
     min_amount: Option<i64>,
     max_amount: Option<i64>,
     daily_cap: Option<i64>,
@@ -345,6 +356,13 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     }
     let webhook_url = optional_url(&mut e, "webhook_url", &f.webhook_url, false);
     let tech_email = optional_email(&mut e, "tech_email", &f.tech_email);
+    let staff: Vec<&str> = f.staff_emails.split_whitespace().collect();
+    if staff.len() > MAX_STAFF_EMAILS {
+        e.add("staff_emails", format!("At most {MAX_STAFF_EMAILS} addresses."));
+    } else if let Some(bad) = staff.iter().find(|a| !is_email(a)) {
+        e.add("staff_emails", format!("{bad} is not an e-mail address like ops@shop.example."));
+    }
+    let staff_emails = Some(staff.join(" ")).filter(|s| !s.is_empty());
     let origins: Vec<&str> = f.frame_ancestors.split_whitespace().collect();
     let after_payment = f.after_payment.trim().to_owned();
     if !["result", "redirect"].contains(&after_payment.as_str()) {
@@ -380,6 +398,8 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
         notification_protocol,
         webhook_url,
         tech_email,
+        customer_emails: f.checked("customer_emails"),
+        staff_emails,
         min_amount,
         max_amount,
         daily_cap,
@@ -414,6 +434,8 @@ fn audit_view(f: &SettingsForm) -> Vec<(&'static str, String)> {
         ("notification_protocol", f.notification_protocol.clone()),
         ("webhook_url", f.webhook_url.clone()),
         ("tech_email", f.tech_email.clone()),
+        ("customer_emails", f.checked("customer_emails").to_string()),
+        ("staff_emails", f.staff_emails.split_whitespace().collect::<Vec<_>>().join(" ")),
         ("frame_ancestors", f.frame_ancestors.clone()),
         ("min_amount", f.min_amount.clone()),
         ("max_amount", f.max_amount.clone()),
