@@ -11,7 +11,7 @@ use serde_json::json;
 use super::fields::{Errors, diff, optional_email, optional_text, required_text, shown};
 use super::session::{Admin, signed_in};
 use super::users::{NewUserForm, UserRow};
-use super::{AdminError, audit, html, render};
+use super::{AdminError, CsrfOnly, Saved, audit, html, render};
 use crate::db::models::{EnterpriseId, Merchant};
 use crate::db::schema::{enterprises, merchants};
 use crate::db::{self, StoreError};
@@ -331,17 +331,11 @@ pub(super) async fn show_page_users(
     render(&show_of(admin, loaded, None, Extra { new_user, user_errors, ..Extra::default() }))
 }
 
-#[derive(Deserialize)]
-pub struct Notice {
-    #[serde(default)]
-    saved: Option<String>,
-}
-
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<Notice>,
+    query: web::Query<Saved>,
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in(&req, &state).await?;
     let loaded = load(&state, &path).await?;
@@ -404,11 +398,6 @@ pub async fn save(
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", format!("/admin/enterprises/{}?saved=1", enterprise.id.0)))
         .finish())
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 async fn set_suspended(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::session::{self, Admin, page, session_of, signed_in_at};
-use super::{AdminError, audit, html, render};
+use super::{AdminError, CsrfOnly, audit, html, render};
 use crate::db::StoreError;
 use crate::db::models::User;
 use crate::db::schema::users;
@@ -108,11 +108,6 @@ pub async fn submit(
         .cookie(session::cookie(&state, token))
         .cookie(clear)
         .finish())
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 pub async fn logout(

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::enterprises::EnterpriseRow;
 use super::fields::{Errors, diff, is_email, number, optional, optional_email, optional_url, required_text, shown};
 use super::session::{Admin, signed_in};
-use super::{AdminError, audit, html, render};
+use super::{AdminError, Saved, audit, html, render};
 use crate::assist::checkvalue::md5_hex;
 use crate::assist::signature;
 use crate::db::models::{CheckoutSettings, EnterpriseId, Merchant, MerchantId, valid_origin};
@@ -524,16 +524,11 @@ impl Loaded {
     }
 }
 
-#[derive(Deserialize)]
-pub struct Notice {
-    saved: Option<String>,
-}
-
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<Notice>,
+    query: web::Query<Saved>,
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in(&req, &state).await?;
     let loaded = load(&state, &path).await?;

@@ -37,6 +37,20 @@ pub(crate) fn html(body: String) -> HttpResponse {
     HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
 }
 
+/// A form that carries nothing but its CSRF token (sign out, suspend, settle now, retry…).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+/// `?saved=1` after a form was saved: the page then says so.
+#[derive(serde::Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    pub saved: Option<String>,
+}
+
 pub(crate) fn render(t: &impl Template) -> Result<String, AdminError> {
     t.render().map_err(|e| {
         tracing::error!(error = %e, "admin: template");

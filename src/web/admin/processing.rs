@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::fields::{Errors, diff, number};
 use super::session::{Admin, signed_in};
-use super::{AdminError, audit, html, render};
+use super::{AdminError, CsrfOnly, Saved, audit, html, render};
 use crate::db::models::{Merchant, MerchantId, SettlementBatch};
 use crate::db::schema::{merchants, settlement_batches, simulator_settings, transactions};
 use crate::db::{self, StoreError};
@@ -177,15 +177,10 @@ async fn page_with(
     })
 }
 
-#[derive(Deserialize)]
-pub struct Notice {
-    saved: Option<String>,
-}
-
 pub async fn page(
     req: HttpRequest,
     state: web::Data<AppState>,
-    query: web::Query<Notice>,
+    query: web::Query<Saved>,
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in(&req, &state).await?;
     let notice = query.saved.as_ref().map(|_| "Saved. The worker uses the new schedule at its next turn.".to_owned());
@@ -218,18 +213,12 @@ pub async fn save_schedule(
     Ok(HttpResponse::SeeOther().insert_header(("Location", "/admin/processing?saved=1")).finish())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// Runs a settlement at once, through the same lease as the worker's, so it never runs beside
 /// a scheduled one.
 pub async fn settle_now(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<CsrfForm>,
+    form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in(&req, &state).await?;
     admin.check_csrf(&form.csrf)?;
@@ -387,7 +376,7 @@ pub async fn simulator(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<Notice>,
+    query: web::Query<Saved>,
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in(&req, &state).await?;
     let (merchant, settings) = load(&state, &path).await?;

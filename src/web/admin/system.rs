@@ -7,12 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::dsl::{count_star, min, sum};
 use diesel::prelude::*;
-use serde::Deserialize;
 use serde_json::json;
 use time::PrimitiveDateTime;
 
 use super::session::{Admin, signed_in};
-use super::{AdminError, audit, html, render};
+use super::{AdminError, CsrfOnly, audit, html, render};
 use crate::db::schema::{delivery_attempts, job_leases, orders, outbox, settlement_batches};
 use crate::db::{self, AnyConnection, StoreError};
 use crate::startup::AppState;
@@ -161,11 +160,6 @@ async fn system_page(state: &AppState, admin: Admin, notice: Option<&'static str
 pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
     let admin = signed_in(&req, &state).await?;
     Ok(html(system_page(&state, admin, None).await?))
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
 }
 
 /// Puts a failed message back in the queue.
