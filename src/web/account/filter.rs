@@ -223,8 +223,10 @@ impl Filter {
         // One keyset query per merchant, merged here. A single query over the enterprise's
         // merchants cannot walk any index in the view's order: the databases sorted every
         // matching order for each page (seconds at a million orders). Per merchant, the
-        // `(merchant_id, created_at, id)` and `(merchant_id, amount, id)` indexes give the first
-        // `limit` rows directly, and merging a few short lists is cheap.
+        // `(merchant_id, created_at, id, …)` and `(merchant_id, amount, id, …)` indexes give the
+        // first `limit` rows directly, and merging a few short lists is cheap. The indexes also
+        // carry currency, state, amount, means and mode, so the databases check those terms on
+        // the index entry and read a table row only for an order that matches.
         let mut shops = merchants::table
             .filter(merchants::enterprise_id.eq(enterprise.clone()))
             .select((merchants::id, merchants::merchant_number))

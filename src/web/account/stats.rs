@@ -1,6 +1,6 @@
 //! The dashboard's aggregate queries: two GROUP BY scans over the orders of a period, read per
-//! merchant along the indexes of migration `enterprise_time_zone` (index-only on both
-//! backends), with time cut into 15-minute UTC
+//! merchant along the `orders_by_date` index of migration `monitor_covering_indexes`
+//! (index-only on both backends), with time cut into 15-minute UTC
 //! buckets (unix seconds / 900): every time zone in use today is a whole number of quarter
 //! hours from UTC, so a bucket never straddles a local midnight and Rust folds buckets into
 //! the enterprise's local days. The SQL text differs per backend only in the bucket
@@ -135,7 +135,7 @@ where
     }
 }
 
-/// One index-only scan of `orders_dashboard`.
+/// One index-only scan of `orders_by_date`.
 pub fn orders(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<OrderRow>> {
     query(
         c,
@@ -149,7 +149,7 @@ pub fn orders(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<OrderRow>
 /// The declined payment operations. A payment is declined only on an order that is `In
 /// Process`, and the same transaction moves the order to `Declined` (or `Timeout`, for a 3-D
 /// Secure challenge left open): so only those orders are joined to their operations, found by
-/// `orders (merchant_id, state, created_at)`, which keeps the join small on a busy period.
+/// `orders_by_state` (merchant, state, date, id), which keeps the join small on a busy period.
 pub fn declines(c: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<DeclineRow>> {
     query(
         c,
