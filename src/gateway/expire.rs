@@ -1,12 +1,13 @@
 //! Expire: orders whose payment time ran out become `Timeout`.
 
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
 use time::PrimitiveDateTime;
 
 use super::events::{self, Event};
 use super::{Gateway, GatewayError};
 use crate::assist::codes;
-use crate::db::models::{Merchant, Order, Transaction};
+use crate::db::models::{Merchant, Order, OrderId, Transaction};
 use crate::db::schema::orders;
 use crate::db::{self, AnyConnection};
 use crate::domain::{OperationState, OrderState, TransactionKind, TransactionState};
@@ -32,15 +33,9 @@ impl Gateway {
 
 /// Returns (timed out, looked at).
 fn expire_some(c: &mut AnyConnection, now: PrimitiveDateTime) -> Result<(usize, usize), GatewayError> {
-    let due: Vec<crate::db::models::OrderId> = orders::table
-        .filter(orders::state.eq(OrderState::InProcess.as_str()))
-        .filter(orders::expires_at.le(now))
-        .order(orders::expires_at.asc())
-        .limit(EXPIRE_BATCH)
-        .select(orders::id)
-        .load(c)?;
+    let due = due_orders(c, now)?;
     let mut expired = 0;
-    for id in &due {
+    'orders: for id in &due {
         let order = Order::lock(c, id)?;
         if order.state() != OrderState::InProcess {
             continue;
@@ -51,7 +46,9 @@ fn expire_some(c: &mut AnyConnection, now: PrimitiveDateTime) -> Result<(usize, 
             continue;
         }
         for t in auths.iter().filter(|t| t.state() == TransactionState::Challenge) {
-            Transaction::answer(
+            // Conditional: a customer's answer that took the challenge first wins, and the order
+            // waits for the processor's answer to it.
+            if !Transaction::answer(
                 c,
                 &t.id,
                 TransactionState::Challenge,
@@ -59,7 +56,9 @@ fn expire_some(c: &mut AnyConnection, now: PrimitiveDateTime) -> Result<(usize, 
                 t.processor_ref.as_deref(),
                 Some(codes::DECLINED),
                 now,
-            )?;
+            )? {
+                continue 'orders;
+            }
             crate::db::models::Operation::finish(
                 c,
                 &t.operation_id,
@@ -78,4 +77,40 @@ fn expire_some(c: &mut AnyConnection, now: PrimitiveDateTime) -> Result<(usize, 
     }
     // Orders skipped above stay due; stop when a round changes nothing to avoid spinning.
     Ok((expired, if expired == 0 { 0 } else { due.len() }))
+}
+
+#[derive(QueryableByName)]
+struct Due {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// The next batch of orders past their payment deadline, oldest deadline first.
+///
+/// On PostgreSQL the batch is locked here, all at once, skipping orders another transaction
+/// holds (a 3-D Secure completion or a payment in progress: not to be expired under it). The
+/// loop then never waits for an order's lock while it holds a merchant's turnover row (taken
+/// when an abandoned challenge is declined), and a completion that locks its order and then the
+/// turnover row cannot deadlock with it. SQLite has a single writer, so nothing interleaves.
+fn due_orders(c: &mut AnyConnection, now: PrimitiveDateTime) -> QueryResult<Vec<OrderId>> {
+    match c {
+        AnyConnection::Postgresql(pg) => Ok(diesel::sql_query(
+            "SELECT id FROM orders WHERE state = $1 AND expires_at <= $2 \
+             ORDER BY expires_at LIMIT $3 FOR UPDATE SKIP LOCKED",
+        )
+        .bind::<Text, _>(OrderState::InProcess.as_str())
+        .bind::<Timestamp, _>(now)
+        .bind::<BigInt, _>(EXPIRE_BATCH)
+        .load::<Due>(pg)?
+        .into_iter()
+        .map(|d| OrderId(d.id))
+        .collect()),
+        AnyConnection::Sqlite(_) => orders::table
+            .filter(orders::state.eq(OrderState::InProcess.as_str()))
+            .filter(orders::expires_at.le(now))
+            .order(orders::expires_at.asc())
+            .limit(EXPIRE_BATCH)
+            .select(orders::id)
+            .load(c),
+    }
 }

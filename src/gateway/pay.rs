@@ -75,13 +75,32 @@ impl Gateway {
     /// Finishes a payment that asked for 3-D Secure, with the customer's result.
     pub async fn complete_challenge(&self, order: &OrderId, passed: bool) -> Result<PayOutcome, GatewayError> {
         let order_id = order.clone();
+        let now = db::now();
+        // The challenge's answer goes to the processor as a message of its own: the
+        // authorization moves from `challenge` to `sent` first, conditionally, so that the
+        // worker's expiry (which declines open challenges) and a second submit of the page
+        // find it taken. The processor's answer then lands on a `sent` authorization, or
+        // recovery asks for it; it can no longer approve a challenge the order gave up on.
         let (operation, authorization) = self
             .store
-            .read(move |c| {
+            .write(move |c| {
+                Order::lock(c, &order_id)?;
                 let pending = Transaction::of_order(c, &order_id)?
                     .into_iter()
                     .find(|t| t.kind() == TransactionKind::Authorization && t.state() == TransactionState::Challenge)
                     .ok_or(GatewayError::NoChallenge)?;
+                let reference = pending.processor_ref.as_deref();
+                if !Transaction::answer(
+                    c,
+                    &pending.id,
+                    TransactionState::Challenge,
+                    TransactionState::Sent,
+                    reference,
+                    None,
+                    now,
+                )? {
+                    return Err(GatewayError::NoChallenge);
+                }
                 Ok::<_, GatewayError>((pending.operation_id.clone(), pending))
             })
             .await?;
@@ -92,7 +111,7 @@ impl Gateway {
         } else {
             self.with_timeout(faults.complete_challenge(&*self.processor, &reference, passed)).await
         };
-        self.record_authorization(order, &operation, &authorization.id, TransactionState::Challenge, answer).await
+        self.record_authorization(order, &operation, &authorization.id, TransactionState::Sent, answer).await
     }
 
     /// The simulated latency and faults for a payment of `order` (none unless its merchant is a
