@@ -87,6 +87,7 @@ fn payment(c: &mut AnyConnection, m: &Merchant, tag: &str, two_stage: bool) -> Q
         url_return_no: None,
         payment_means: "card".into(),
         card_brand: None,
+        card_last4: None,
         authorized: 0,
         confirmed: 0,
         released: 0,

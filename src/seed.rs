@@ -236,7 +236,7 @@ const CITIES: [(&str, &str); 6] = [
     ("DE", "Berlin"),
     ("US", "Boston"),
 ];
-/// Card masks (BIN and last four) with their brand.
+/// Card masks (the BIN; each order draws its own last four) with their brand.
 const CARDS: [(&str, &str); 6] = [
     ("411111******1111", "VISA"),
     ("427600******3456", "VISA"),
@@ -325,13 +325,16 @@ impl Rows {
         let amount = (10f64.powf(rng.random_range(2.0..2.0 + top)) as i64).max(100);
         let (first, last) = (FIRST[rng.random_range(0..FIRST.len())], LAST[rng.random_range(0..LAST.len())]);
         let (country, city) = CITIES[rng.random_range(0..CITIES.len())];
-        let (mask, brand) = CARDS[rng.random_range(
+        let (bin_mask, brand) = CARDS[rng.random_range(
             0..if matches!(story, Story::OneStage | Story::Declined) {
                 CARDS.len()
             } else {
                 CARDS.len() - 1 // Amex cancels wait for settlement; keep the seeded ones simple.
             },
         )];
+        // Cards differ in their last four digits, as a shop's customers' do.
+        let last4 = format!("{:04}", rng.random_range(0..10_000));
+        let mask = format!("{}{last4}", &bin_mask[..bin_mask.len() - 4]);
         let id = OrderId::new();
         let billnumber = billnumber(run, i);
         let mut order = NewOrder {
@@ -366,6 +369,7 @@ impl Rows {
             url_return_no: None,
             payment_means: "card".into(),
             card_brand: None,
+            card_last4: None,
             authorized: 0,
             confirmed: 0,
             released: 0,
@@ -388,8 +392,9 @@ impl Rows {
                 let paid = created + Duration::seconds(rng.random_range(20..300));
                 let op =
                     self.operation(&order, 1, OperationKind::Payment, OperationState::Declined, amount, paid, code);
-                self.operations.last_mut().unwrap().card_mask = Some(mask.into());
+                self.operations.last_mut().unwrap().card_mask = Some(mask.clone());
                 self.operations.last_mut().unwrap().card_brand = Some(brand.into());
+                order.card_last4 = Some(last4.clone());
                 let mut auth =
                     txn(&order, &op, TransactionKind::Authorization, TransactionState::Declined, amount, paid);
                 auth.response_code = Some(code.into());
@@ -410,7 +415,7 @@ impl Rows {
                     codes::SUCCESS,
                 );
                 let last = self.operations.last_mut().unwrap();
-                last.card_mask = Some(mask.into());
+                last.card_mask = Some(mask.clone());
                 last.card_brand = Some(brand.into());
                 last.cardholder = Some(format!("{} {}", first.to_uppercase(), last_upper(&order)));
                 last.card_expiry = Some(format!("{:02}/{:02}", 1 + i % 12, 27 + i % 4));
@@ -422,6 +427,7 @@ impl Rows {
                 let auth_id = auth.id.clone();
                 self.transactions.push(auth);
                 order.card_brand = Some(brand.into());
+                order.card_last4 = Some(last4.clone());
                 order.paid_at = Some(paid);
                 order.authorized = amount;
                 order.next_seq = 2;

@@ -132,6 +132,7 @@ diesel::table! {
         paid_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        card_last4 -> Nullable<Text>,
     }
 }
 

@@ -347,6 +347,7 @@ impl Gateway {
             url_return_no,
             payment_means: v.means,
             card_brand: None,
+            card_last4: None,
             authorized: OrderMoney::default().authorized,
             confirmed: 0,
             released: 0,

@@ -252,6 +252,10 @@ pub(super) fn start(
         return Err(GatewayError::PaymentInProgress);
     }
     let seq = Order::take_seq(c, order_id)?;
+    // The card of the latest attempt, for the Order Monitor's card filter (none for a wallet).
+    let last4 = means.mask.as_deref().and_then(|m| m.get(m.len().saturating_sub(4)..));
+    let last4 = last4.filter(|d| d.len() == 4 && d.bytes().all(|b| b.is_ascii_digit()));
+    diesel::update(orders::table.find(order_id)).set(orders::card_last4.eq(last4)).execute(c)?;
     let operation = NewOperation {
         id: OperationId::new(),
         order_id: order_id.clone(),

@@ -46,6 +46,7 @@ fn next_attempt(failed: &Order, merchant: &Merchant) -> Order {
         billnumber: new_billnumber(),
         state: OrderState::InProcess.as_str().into(),
         card_brand: None,
+        card_last4: None,
         authorized: money.authorized,
         confirmed: 0,
         released: 0,

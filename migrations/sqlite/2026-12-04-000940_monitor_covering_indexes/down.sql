@@ -1,6 +1,7 @@
 DROP INDEX orders_by_date;
 DROP INDEX orders_by_state;
 DROP INDEX orders_by_amount;
+ALTER TABLE orders DROP COLUMN card_last4;
 CREATE INDEX orders_merchant_created_id ON orders (merchant_id, created_at, id);
 CREATE INDEX orders_merchant_state_created ON orders (merchant_id, state, created_at);
 CREATE INDEX orders_merchant_amount_id ON orders (merchant_id, amount, id);

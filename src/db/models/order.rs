@@ -50,6 +50,9 @@ pub struct Order {
     pub paid_at: Option<PrimitiveDateTime>,
     pub created_at: PrimitiveDateTime,
     pub updated_at: PrimitiveDateTime,
+    /// The last four digits of the card of the latest payment attempt (the Order Monitor's card
+    /// filter reads it off the orders' indexes).
+    pub card_last4: Option<String>,
 }
 
 pub type NewOrder = Order;

@@ -3,7 +3,7 @@
 //! has a role on), sorted by date or amount and paged by a keyset on (sort key, id): no page
 //! costs more than the first.
 
-use diesel::dsl::{exists, sql};
+use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
 use time::{Date, PrimitiveDateTime};
@@ -34,7 +34,7 @@ pub struct Filter {
     pub currency: Option<String>,
     /// E-mail, last name or first name, exact.
     pub customer: Option<String>,
-    /// The last four digits of the card.
+    /// The last four digits of the card of the order's latest payment attempt.
     pub card: Option<String>,
     /// `test` or `live`.
     pub mode: Option<String>,
@@ -342,11 +342,7 @@ impl Filter {
             );
         }
         if let Some(last4) = &self.card {
-            q = q.filter(exists(
-                operations::table
-                    .filter(operations::order_id.eq(orders::id))
-                    .filter(operations::card_mask.like(format!("%{last4}"))),
-            ));
+            q = q.filter(orders::card_last4.eq(last4.clone()));
         }
         if let Some(mode) = &self.mode {
             q = q.filter(orders::test_mode.eq(mode == "test"));

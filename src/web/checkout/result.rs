@@ -167,6 +167,7 @@ mod tests {
             url_return_no: None,
             payment_means: "card".into(),
             card_brand: None,
+            card_last4: None,
             authorized: 0,
             confirmed: 0,
             released: 0,
