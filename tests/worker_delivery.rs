@@ -145,6 +145,7 @@ async fn notification_acknowledged_with_zero_codes_is_done() {
     let x = format!("{}{}{}{}{}", t.merchant.merchant_number, "notify-ok", "123.45", "RUB", "Approved");
     let inner = format!("{}{}", checkvalue::md5_hex(SECRET), checkvalue::md5_hex(&x)).to_uppercase();
     assert_eq!(form["checkvalue"], checkvalue::md5_hex(&inner).to_uppercase());
+    assert_eq!(form["signature"], "", "MD5 mode: no signature");
     // Delivered once: nothing more to do.
     assert_eq!(worker.deliver_due().await.unwrap(), 0);
 }

@@ -101,7 +101,12 @@ pub fn response(
     currency: &str,
     state: &str,
 ) -> String {
-    compute(secret_md5, &format!("{merchant_id}{order_number}{amount}{currency}{state}"), variant)
+    compute(secret_md5, &response_string(merchant_id, order_number, amount, currency, state), variant)
+}
+
+/// The string X of an answer or notification, which the RSA `signature` signs as well.
+pub fn response_string(merchant_id: i64, order_number: &str, amount: &str, currency: &str, state: &str) -> String {
+    format!("{merchant_id}{order_number}{amount}{currency}{state}")
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

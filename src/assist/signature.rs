@@ -1,14 +1,15 @@
 //! The RSA `Signature` of a payment request (`reference/assist-protocol.md` §2.3): the same
 //! string X as the check value, hashed with MD5 and signed with the merchant's private key,
 //! RSA PKCS#1 v1.5 padding, sent in base64. Kassa keeps only the public key, uploaded in the
-//! admin area.
+//! admin area. The answers and notifications Kassa signs itself in signature mode (§4.3, §5)
+//! use the same scheme with Kassa's own key ([`super::gateway_key`]).
 
 use base64::Engine;
 use md5::{Digest, Md5};
 use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
-use rsa::{Pkcs1v15Sign, RsaPublicKey};
+use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
 use sha2::Sha256;
 
 /// Shorter keys are refused: 1024-bit RSA (the reference's sample) is no longer safe.
@@ -47,25 +48,27 @@ pub fn verify(pem: &str, x: &str, signature: &str) -> bool {
     key.verify(Pkcs1v15Sign::new::<Md5>(), &Md5::digest(x.as_bytes()), &raw).is_ok()
 }
 
+/// The base64 signature of `x` under `key`: the scheme [`verify`] checks, from the signer's side.
+/// Blinded with the OS random generator, so the time it takes tells nothing about the key.
+pub fn sign(key: &RsaPrivateKey, x: &str) -> Result<String, rsa::Error> {
+    let digest = Md5::digest(x.as_bytes());
+    let raw = key.sign_with_rng(&mut rsa::rand_core::OsRng, Pkcs1v15Sign::new::<Md5>(), &digest)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(raw))
+}
+
 #[cfg(test)]
 mod tests {
-    use rsa::RsaPrivateKey;
     use rsa::pkcs1::EncodeRsaPublicKey;
 
     use super::*;
 
     const X: &str = "679471;sdk-20261126180735-5f9fa7-1;100.00;RUB";
 
-    fn sign(key: &RsaPrivateKey, x: &str) -> String {
-        let raw = key.sign(Pkcs1v15Sign::new::<Md5>(), &Md5::digest(x.as_bytes())).unwrap();
-        base64::engine::general_purpose::STANDARD.encode(raw)
-    }
-
     #[test]
     fn verifies_md5_pkcs1_signatures_with_either_pem_form() {
         let private = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
         let public = private.to_public_key();
-        let signature = sign(&private, X);
+        let signature = sign(&private, X).unwrap();
         for pem in [to_pem(&public), public.to_pkcs1_pem(LineEnding::CRLF).unwrap()] {
             let stored = to_pem(&parse_public_key(&pem).unwrap());
             assert!(verify(&stored, X, &signature));

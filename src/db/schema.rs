@@ -418,3 +418,11 @@ diesel::table! {
 
 diesel::joinable!(merchant_daily_turnover -> merchants (merchant_id));
 diesel::allow_tables_to_appear_in_same_query!(merchant_daily_turnover, merchants);
+
+diesel::table! {
+    gateway_signing_key (id) {
+        id -> Integer,
+        private_key_pem -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -14,6 +14,7 @@ mod retry;
 mod settle;
 pub mod settlement_report;
 pub mod setup;
+mod signing_key;
 pub mod simulator_settings;
 mod wallet;
 
@@ -28,8 +29,10 @@ pub use error::GatewayError;
 pub use pay::{PayOutcome, PayRequest};
 pub use recover::RecoverReport;
 pub use settle::SettleReport;
+pub use signing_key::SigningKeyError;
 pub use wallet::{DEMO_WALLET, DEMO_WALLET_CODE, WalletRequest};
 
+use crate::assist::gateway_key::GatewayKey;
 use crate::db::Store;
 use crate::db::models::{Merchant, MerchantId, Order};
 use crate::processing::Processor;
@@ -41,11 +44,13 @@ pub struct Gateway {
     pub processor: Arc<dyn Processor>,
     /// How long Kassa waits for the processing center before it gives up and reverses.
     pub processor_timeout: Duration,
+    /// Kassa's signing key once loaded (see [`Gateway::signing_key`]), shared by the clones.
+    signing_key: Arc<tokio::sync::OnceCell<Arc<GatewayKey>>>,
 }
 
 impl Gateway {
     pub fn new(store: Store, processor: Arc<dyn Processor>, processor_timeout: Duration) -> Gateway {
-        Gateway { store, processor, processor_timeout }
+        Gateway { store, processor, processor_timeout, signing_key: Arc::default() }
     }
 
     /// An order of one merchant by its billnumber (the plain one or `billnumber.N`).

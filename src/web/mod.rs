@@ -26,6 +26,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(index)
             .service(stylesheet)
             .service(health)
+            .service(signing_key)
             .configure(machine::routes)
             .configure(checkout::routes)
             .configure(account::routes)
@@ -66,6 +67,26 @@ async fn health(state: web::Data<AppState>) -> HttpResponse {
         store.read(|c| diesel::sql_query("SELECT 1").execute(c).map_err(crate::db::StoreError::from)).await.is_ok();
     let body = serde_json::json!({ "status": if ok { "ok" } else { "unavailable" }, "database": backend });
     if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+/// Kassa's public signing key (PEM), which verifies the `signature` of the answers and
+/// notifications sent to merchants in signature mode. Public by nature: merchants and their
+/// developers fetch it without signing in.
+#[get("/.well-known/kassa-signing-key.pem")]
+async fn signing_key(state: web::Data<AppState>) -> HttpResponse {
+    match state.gateway.signing_key().await {
+        Ok(key) => HttpResponse::Ok()
+            .content_type("application/x-pem-file")
+            .insert_header((
+                actix_web::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"kassa-signing-key.pem\"",
+            ))
+            .body(key.public_pem().to_owned()),
+        Err(e) => {
+            tracing::error!(error = %e, "no signing key to publish");
+            HttpResponse::ServiceUnavailable().finish()
+        }
+    }
 }
 
 /// The stylesheet of Kassa's own pages, compiled into the binary; the version in the name lets

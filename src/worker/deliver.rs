@@ -147,7 +147,11 @@ impl Handle {
         if let Some(why) = guard::refuse(&url, self.config.outbound_allow_internal) {
             return (Outcome::Refused(why), None);
         }
-        let fields = notify::fields(&merchant, &order, &operation, self.gateway.processor.name(), db::now());
+        let seal = match self.gateway.seal(&merchant).await {
+            Ok(seal) => seal,
+            Err(e) => return (self.retry(message, &schedule, e.to_string()), None),
+        };
+        let fields = notify::fields(&merchant, &seal, &order, &operation, self.gateway.processor.name(), db::now());
         // Read at send time: a protocol changed in the admin area applies to the next attempt.
         let soap = notify::Protocol::parse(&merchant.notification_protocol) == Some(notify::Protocol::Soap);
         let request = if soap {

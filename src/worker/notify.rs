@@ -1,12 +1,12 @@
 //! The Assist payment notification (`reference/assist-protocol.md` §5): a form POST to the
-//! merchant's notification URL, signed with the check value over the operation's amount and
-//! currency, acknowledged by `<pushpaymentresult firstcode="0" secondcode="0">`; or, for a
+//! merchant's notification URL, sealed (check value, or Kassa's signature in signature mode)
+//! over the operation's amount and currency, acknowledged by `<pushpaymentresult firstcode="0" secondcode="0">`; or, for a
 //! merchant that chose SOAP, the same fields in a `<ws:PushPaymentResult>` call.
 
 use time::PrimitiveDateTime;
 
-use crate::assist::checkvalue::{self, Variant};
 use crate::assist::codes;
+use crate::assist::seal::Seal;
 use crate::db::models::{Merchant, Operation, Order};
 use crate::money::format_minor;
 
@@ -26,21 +26,15 @@ pub fn assist_date(t: PrimitiveDateTime) -> String {
 /// The form fields of the notification, in the reference's order and spelling.
 pub fn fields(
     merchant: &Merchant,
+    seal: &Seal,
     order: &Order,
     operation: &Operation,
     processing: &str,
     now: PrimitiveDateTime,
 ) -> Vec<(&'static str, String)> {
     let amount = format_minor(operation.amount, &operation.currency);
-    let checkvalue = checkvalue::response(
-        &merchant.secret_md5,
-        Variant::parse(&merchant.response_variant),
-        merchant.merchant_number,
-        &order.order_number,
-        &amount,
-        &operation.currency,
-        &order.state,
-    );
+    let [signature, checkvalue] =
+        seal.fields(merchant.merchant_number, &order.order_number, &amount, &operation.currency, &order.state);
     let code = operation.response_code.clone().unwrap_or_default();
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     vec![
@@ -74,8 +68,8 @@ pub fn fields(
         ("operationtype", operation.kind().assist_type().to_string()),
         ("operationdate", assist_date(operation.updated_at)),
         ("packetdate", assist_date(now)),
-        ("signature", String::new()),
-        ("checkvalue", checkvalue),
+        signature,
+        checkvalue,
     ]
 }
 

@@ -6,6 +6,7 @@ mod operation;
 mod order;
 mod outbox;
 mod settlement;
+pub mod signing_key;
 mod transaction;
 pub mod turnover;
 mod user;

@@ -4,6 +4,7 @@
 //! webhook secrets are generated here and shown once; only the secret word's MD5 is stored.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -16,6 +17,7 @@ use super::fields::{Errors, diff, is_email, number, optional, optional_email, op
 use super::session::{Admin, signed_in};
 use super::{AdminError, Saved, audit, html, render};
 use crate::assist::checkvalue::md5_hex;
+use crate::assist::gateway_key::GatewayKey;
 use crate::assist::signature;
 use crate::db::models::{CheckoutSettings, EnterpriseId, Merchant, MerchantId, valid_origin};
 use crate::db::schema::{checkout_settings, merchants};
@@ -457,10 +459,15 @@ struct Loaded {
     merchant: Merchant,
     enterprise: EnterpriseRow,
     frame_ancestors: String,
+    signing_key: Arc<GatewayKey>,
 }
 
 async fn load(state: &AppState, id: &str) -> Result<Loaded, AdminError> {
     let id = MerchantId(id.to_owned());
+    let signing_key = state.gateway.signing_key().await.map_err(|e| {
+        tracing::error!(error = %e, "admin: no signing key");
+        AdminError::Internal
+    })?;
     state
         .gateway
         .store
@@ -471,7 +478,7 @@ async fn load(state: &AppState, id: &str) -> Result<Loaded, AdminError> {
             let enterprise = EnterpriseRow::find(c, &merchant.enterprise_id)?.ok_or(diesel::result::Error::NotFound)?;
             let frame_ancestors =
                 CheckoutSettings::of_merchant(c, &merchant.id)?.map(|s| s.frame_ancestors).unwrap_or_default();
-            Ok::<_, StoreError>(Some(Loaded { merchant, enterprise, frame_ancestors }))
+            Ok::<_, StoreError>(Some(Loaded { merchant, enterprise, frame_ancestors, signing_key }))
         })
         .await?
         .ok_or(AdminError::NotFound)
@@ -488,6 +495,9 @@ struct MerchantPage {
     notice: Option<&'static str>,
     shown: Option<Shown>,
     webhook_secrets: usize,
+    /// Kassa's public signing key, for the admin to hand to a merchant in signature mode.
+    fingerprint: String,
+    public_pem: String,
 }
 
 impl Loaded {
@@ -520,6 +530,8 @@ impl Loaded {
             notice,
             shown,
             webhook_secrets,
+            fingerprint: self.signing_key.fingerprint().to_owned(),
+            public_pem: self.signing_key.public_pem().to_owned(),
         }
     }
 }

@@ -13,6 +13,7 @@ use time::macros::format_description;
 use super::codes::ServiceError;
 use super::fields::Fields;
 use crate::assist::checkvalue::{self, Variant};
+use crate::assist::seal::Seal;
 use crate::db::models::{Merchant, Operation, Order};
 use crate::money::format_minor;
 
@@ -58,7 +59,7 @@ pub fn assist_date(t: PrimitiveDateTime) -> String {
 pub struct OrderView {
     pub order: Row,
     pub customer: Row,
-    /// `packetdate`, `signature`, `checkvalue`.
+    /// `packetdate`, `signature`, `checkvalue` (one of the two filled, see [`Seal`]).
     pub check: Row,
     pub operations: Vec<Row>,
 }
@@ -80,13 +81,22 @@ fn text(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-pub fn order_view(merchant: &Merchant, order: &Order, operations: &[Operation], packetdate: &str) -> OrderView {
+/// The order block; `seal` fills `signature` or `checkvalue` over the order's amount and currency
+/// (reference §4.3), the same string as the MD5 check value.
+pub fn order_view(
+    merchant: &Merchant,
+    seal: &Seal,
+    order: &Order,
+    operations: &[Operation],
+    packetdate: &str,
+) -> OrderView {
+    let amount = format_minor(order.original_amount, &order.original_currency);
     let order_row: Row = vec![
         ("billnumber", order.billnumber.clone()),
         ("ordernumber", order.order_number.clone()),
         ("testmode", if order.test_mode { "1" } else { "0" }.into()),
         ("ordercomment", text(&order.comment)),
-        ("orderamount", format_minor(order.original_amount, &order.original_currency)),
+        ("orderamount", amount.clone()),
         ("ordercurrency", order.original_currency.clone()),
         ("rate", order.rate.clone()),
         ("orderdate", assist_date(order.created_at)),
@@ -99,11 +109,9 @@ pub fn order_view(merchant: &Merchant, order: &Order, operations: &[Operation], 
         ("email", text(&order.email)),
         ("ipaddress", text(&order.client_ip)),
     ];
-    let check = vec![
-        ("packetdate", packetdate.to_owned()),
-        ("signature", String::new()),
-        ("checkvalue", order_checkvalue(merchant, order)),
-    ];
+    let [signature, checkvalue] =
+        seal.fields(merchant.merchant_number, &order.order_number, &amount, &order.original_currency, &order.state);
+    let check = vec![("packetdate", packetdate.to_owned()), signature, checkvalue];
     let operations = operations.iter().map(|op| operation_row(order, op)).collect();
     OrderView { order: order_row, customer, check, operations }
 }

@@ -24,6 +24,8 @@ pub async fn cancel(
         let external_refund_id = call.fields.get("Externalrefundid").map(str::to_owned);
         let order = find_order(&state, &call).await?;
         let amount = requested_amount(&call.fields, &order)?;
+        // Before the money moves, so a missing signing key cannot turn a done operation into an error.
+        let seal = state.gateway.seal(&call.caller.merchant).await?;
         let request = CancelRequest {
             amount,
             reason,
@@ -51,8 +53,8 @@ pub async fn cancel(
         .await;
         let done = result?;
         let packetdate = answer::assist_date(crate::db::now());
-        let view =
-            answer::order_view(&call.caller.merchant, &done.order, std::slice::from_ref(&done.operation), &packetdate);
+        let operations = std::slice::from_ref(&done.operation);
+        let view = answer::order_view(&call.caller.merchant, &seal, &done.order, operations, &packetdate);
         Ok(respond(call.format, &view, "wscancel"))
     })
     .await

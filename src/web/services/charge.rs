@@ -25,6 +25,8 @@ pub async fn charge(
     serve(&req, &body, &state.clone(), &protection, Format::Xml, |call| async move {
         let order = find_order(&state, &call).await?;
         let amount = requested_amount(&call.fields, &order)?;
+        // Before the money moves, so a missing signing key cannot turn a done operation into an error.
+        let seal = state.gateway.seal(&call.caller.merchant).await?;
         let result =
             state.gateway.confirm_as(&order.id, amount, Some(format!("webservices:{}", call.caller.login))).await;
         let outcome = match &result {
@@ -46,8 +48,8 @@ pub async fn charge(
         .await;
         let done = result?;
         let packetdate = answer::assist_date(crate::db::now());
-        let view =
-            answer::order_view(&call.caller.merchant, &done.order, std::slice::from_ref(&done.operation), &packetdate);
+        let operations = std::slice::from_ref(&done.operation);
+        let view = answer::order_view(&call.caller.merchant, &seal, &done.order, operations, &packetdate);
         Ok(respond(call.format, &view, "charge"))
     })
     .await

@@ -47,7 +47,7 @@
 use actix_web::http::StatusCode;
 
 use crate::domain::{CancelError, ConfirmError};
-use crate::gateway::GatewayError;
+use crate::gateway::{GatewayError, SigningKeyError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceError {
@@ -185,6 +185,14 @@ impl From<GatewayError> for ServiceError {
                 ServiceError::internal()
             }
         }
+    }
+}
+
+/// Kassa could not load or make its signing key: the merchant can do nothing about it.
+impl From<SigningKeyError> for ServiceError {
+    fn from(e: SigningKeyError) -> ServiceError {
+        tracing::error!(error = %e, "web service cannot sign its answer");
+        ServiceError::internal()
     }
 }
 

@@ -102,5 +102,10 @@ async fn find(state: &AppState, call: &Call, with_operations: bool) -> Result<Ve
         vec![Vec::new(); orders.len()]
     };
     let packetdate = answer::assist_date(now);
-    Ok(orders.iter().zip(&operations).map(|(o, ops)| answer::order_view(&merchant, o, ops, &packetdate)).collect())
+    let seal = state.gateway.seal(&merchant).await?;
+    Ok(orders
+        .iter()
+        .zip(&operations)
+        .map(|(o, ops)| answer::order_view(&merchant, &seal, o, ops, &packetdate))
+        .collect())
 }

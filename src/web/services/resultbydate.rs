@@ -118,10 +118,11 @@ pub async fn resultbydate(
             return Err(ServiceError::field("StartYear", "too many operations in the window; ask for a shorter one"));
         }
         let packetdate = answer::assist_date(db::now());
+        let seal = state.gateway.seal(&merchant).await?;
         let rows: Vec<Row> = found
             .iter()
             .map(|(op, order)| {
-                let view = answer::order_view(&merchant, order, std::slice::from_ref(op), &packetdate);
+                let view = answer::order_view(&merchant, &seal, order, std::slice::from_ref(op), &packetdate);
                 answer::csv_rows(&view, true).remove(0)
             })
             .collect();
