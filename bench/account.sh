@@ -3,7 +3,7 @@
 # stderr), serves them, signs in as the demo manager, and times RUNS requests each of
 #   - the first page (newest first),
 #   - filtered pages (a state + currency + amount range; a customer e-mail; an order-number mask;
-#     the largest amounts first),
+#     a state; a card's last four; a filter that matches nothing; the largest amounts first),
 #   - a page half a million rows deep (keyset cursor, no OFFSET),
 # then exports 100,000 rows as CSV and reads the server's peak memory before and after
 # (VmHWM), to show that the export streams in constant memory.
@@ -11,6 +11,7 @@
 # Usage: bench/account.sh [sqlite|postgres]
 # Environment: ORDERS (default 1000000), RUNS (default 200),
 #   SQLITE_DB (an already seeded SQLite file to use instead of seeding a new one),
+#   PG_TEMPLATE (an already seeded PostgreSQL database, copied instead of seeding a new one),
 #   PG_URL (default postgres://postgres@127.0.0.1:5432/postgres),
 #   BENCH_KASSA_BIN (default target/release/kassa; built if missing).
 # Needs: curl, sqlite3 (for SQLite) or psql.
@@ -42,7 +43,7 @@ case "$BACKEND" in
     sqlite) DB_URL="sqlite://$DB_FILE" ;;
     postgres)
         PG_DB="kassa_bench_account_$$"
-        psql "$PG_URL" -q -c "CREATE DATABASE $PG_DB" >/dev/null
+        psql "$PG_URL" -q -c "CREATE DATABASE $PG_DB${PG_TEMPLATE:+ TEMPLATE $PG_TEMPLATE}" >/dev/null
         DB_URL="${PG_URL%/*}/$PG_DB"
         ;;
     *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
@@ -54,7 +55,7 @@ sql() {
 export KASSA_DATABASE_URL=$DB_URL KASSA_DATA_DIR=$WORK KASSA_LISTEN=127.0.0.1:$PORT \
     KASSA_RATE_LIMIT_PER_MINUTE=0 KASSA_LOG=warn KASSA_WORKER_INTERVAL_SECS=86400
 
-if [ -z "${SQLITE_DB:-}" ]; then
+if [ -z "${SQLITE_DB:-}" ] && [ -z "${PG_TEMPLATE:-}" ]; then
     echo "== seeding $ORDERS orders ($BACKEND)" >&2
     "$BENCH_KASSA_BIN" seed --orders "$ORDERS"
 fi
@@ -109,6 +110,9 @@ measure "first page (newest first)" "/account/orders"
 measure "state Approved + USD + amount 100–500" "/account/orders?state=Approved&currency=USD&amount_min=100&amount_max=500"
 measure "customer e-mail (exact)" "/account/orders?customer=$email"
 measure "order number mask S0000001-00012%" "/account/orders?order_number=S0000001-00012%25"
+measure "state Declined (bench/run's monitor page)" "/account/orders?state=Declined"
+measure "card last four 4242" "/account/orders?card=4242"
+measure "no match: USD and amount ≥ 99,999" "/account/orders?currency=USD&amount_min=99999"
 measure "largest amounts first" "/account/orders?sort=amount"
 measure "page at row $((total / 2)) (keyset)" "/account/orders?after=$deep"
 

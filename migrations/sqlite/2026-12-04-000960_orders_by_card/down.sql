@@ -1,0 +1,2 @@
+DROP INDEX orders_by_card;
+DELETE FROM sqlite_stat1 WHERE tbl = 'orders' AND idx = 'orders_by_card';
