@@ -225,18 +225,34 @@ fn orderstate(c: &mut AnyConnection, m: &Merchant, billnumber: &str) -> QueryRes
 }
 
 /// The Order Monitor's filtered first page: the enterprise's orders in one state, newest first.
+/// The Order Monitor's page as Kassa reads it: the enterprise's merchants, one keyset query per
+/// merchant (newest first) merged, and the last payment attempt's response codes of the page.
 fn monitor(c: &mut AnyConnection, m: &Merchant) -> QueryResult<()> {
-    let rows: Vec<Order> = orders::table
-        .inner_join(merchants::table)
-        .filter(merchants::enterprise_id.eq(&m.enterprise_id))
-        .filter(orders::state.eq_any(["Declined"]))
-        .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(51)
-        .select(Order::as_select())
-        .load(c)?;
+    let shops: Vec<kassa::db::models::MerchantId> =
+        merchants::table.filter(merchants::enterprise_id.eq(&m.enterprise_id)).select(merchants::id).load(c)?;
+    let mut rows: Vec<Order> = Vec::new();
+    for shop in shops {
+        rows.extend(
+            orders::table
+                .filter(orders::merchant_id.eq(shop))
+                .filter(orders::state.eq("Declined"))
+                .order((orders::created_at.desc(), orders::id.desc()))
+                .limit(51)
+                .select(Order::as_select())
+                .load(c)?,
+        );
+    }
+    rows.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+    rows.truncate(50);
     if rows.is_empty() {
         return Err(diesel::result::Error::NotFound);
     }
+    let ids: Vec<OrderId> = rows.iter().map(|o| o.id.clone()).collect();
+    let _codes: Vec<(OrderId, i32, Option<String>)> = operations::table
+        .filter(operations::order_id.eq_any(ids))
+        .filter(operations::kind.eq("payment"))
+        .select((operations::order_id, operations::seq, operations::response_code))
+        .load(c)?;
     Ok(())
 }
 
