@@ -5,16 +5,15 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use diesel::prelude::*;
 use kassa::db::StoreError;
-use kassa::db::models::{Order, Transaction, turnover};
-use kassa::db::schema::{orders, transactions};
-use kassa::domain::{OrderState, TransactionKind};
+use kassa::db::models::turnover;
+use kassa::db::schema::orders;
+use kassa::domain::OrderState;
 use kassa::gateway::{Gateway, PayRequest};
 use kassa::processing::{Simulator, SimulatorOptions};
 
@@ -84,15 +83,7 @@ async fn challenges_completed_while_their_orders_expire_end_one_way() {
     gateway.recover(Duration::ZERO).await.unwrap();
     expired += gateway.expire().await.unwrap();
 
-    let (all, txns) = gateway
-        .store
-        .read(|c| {
-            let o = orders::table.select(Order::as_select()).load(c)?;
-            let t = transactions::table.select(Transaction::as_select()).load(c)?;
-            Ok::<_, StoreError>((o, t))
-        })
-        .await
-        .unwrap();
+    let (all, txns) = orders_and_transactions(&gateway.store).await;
     let timed_out = all.iter().filter(|o| o.state() == OrderState::Timeout).count();
     assert_eq!(expired, timed_out, "each expired order counted once");
     assert_eq!(completed + timed_out, N, "each challenge ended one way: completed or expired");
@@ -106,12 +97,7 @@ async fn challenges_completed_while_their_orders_expire_end_one_way() {
     }
 
     // The processing center holds exactly what the orders say.
-    let order_of: HashMap<&str, &Order> = all.iter().map(|o| (o.id.0.as_str(), o)).collect();
-    let order_of_auth: HashMap<&str, &Order> = txns
-        .iter()
-        .filter(|t| t.kind() == TransactionKind::Authorization)
-        .map(|t| (t.id.0.as_str(), order_of[t.order_id.0.as_str()]))
-        .collect();
+    let order_of_auth = order_of_authorization(&all, &txns);
     for a in processor.audit().iter().filter(|a| a.approved) {
         let order = order_of_auth[a.transaction_id.as_str()];
         let held = a.amount - a.reversed - a.refunded;

@@ -5,16 +5,11 @@
 
 mod common;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use diesel::prelude::*;
-use kassa::db::StoreError;
-use kassa::db::models::{Order, Transaction};
-use kassa::db::schema::{orders, transactions};
-use kassa::domain::{TransactionKind, TransactionState};
+use kassa::domain::TransactionState;
 use kassa::gateway::{CancelRequest, Gateway, PayRequest};
 use kassa::processing::faults::{FaultRates, Faulty};
 use kassa::processing::{Simulator, SimulatorOptions};
@@ -82,24 +77,10 @@ async fn faults_lose_no_money() {
     let broken: Vec<_> = findings.iter().filter(|f| f.violations > 0).collect();
     assert!(broken.is_empty(), "{broken:#?}");
 
-    let (all_orders, txns): (Vec<Order>, Vec<Transaction>) = t
-        .gateway
-        .store
-        .read(|c| {
-            let o = orders::table.select(Order::as_select()).load(c)?;
-            let t = transactions::table.select(Transaction::as_select()).load(c)?;
-            Ok::<_, StoreError>((o, t))
-        })
-        .await
-        .unwrap();
+    let (all_orders, txns) = orders_and_transactions(&t.gateway.store).await;
     let stuck = txns.iter().filter(|t| matches!(t.state(), TransactionState::Sent | TransactionState::Waiting)).count();
     assert_eq!(stuck, 0, "every message to the processor was resolved");
-    let order_of: HashMap<&str, &Order> = all_orders.iter().map(|o| (o.id.0.as_str(), o)).collect();
-    let order_of_auth: HashMap<&str, &Order> = txns
-        .iter()
-        .filter(|t| t.kind() == TransactionKind::Authorization)
-        .map(|t| (t.id.0.as_str(), order_of[t.order_id.0.as_str()]))
-        .collect();
+    let order_of_auth = order_of_authorization(&all_orders, &txns);
     let audit = processor.inner().audit();
     assert!(audit.len() > total / 2, "most payments reached the processor ({})", audit.len());
     let mut paid = 0;

@@ -204,3 +204,29 @@ pub mod admin;
 pub mod browser;
 pub mod checkout;
 pub mod webservices;
+
+/// Every order and every transaction with the processing center, to hold against the
+/// simulator's journal.
+pub async fn orders_and_transactions(store: &Store) -> (Vec<Order>, Vec<kassa::db::models::Transaction>) {
+    use kassa::db::schema::transactions;
+    store
+        .read(|c| {
+            let o = orders::table.select(Order::as_select()).load(c)?;
+            let t = transactions::table.select(kassa::db::models::Transaction::as_select()).load(c)?;
+            Ok::<_, kassa::db::StoreError>((o, t))
+        })
+        .await
+        .unwrap()
+}
+
+/// The order of each authorization, by the authorization's id (the simulator's `transaction_id`).
+pub fn order_of_authorization<'a>(
+    orders: &'a [Order],
+    txns: &[kassa::db::models::Transaction],
+) -> std::collections::HashMap<String, &'a Order> {
+    let order_of: std::collections::HashMap<&str, &Order> = orders.iter().map(|o| (o.id.0.as_str(), o)).collect();
+    txns.iter()
+        .filter(|t| t.kind() == kassa::domain::TransactionKind::Authorization)
+        .map(|t| (t.id.0.clone(), order_of[t.order_id.0.as_str()]))
+        .collect()
+}
