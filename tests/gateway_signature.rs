@@ -8,10 +8,9 @@ mod common;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use base64::Engine;
 use common::account::{add_account_user, get, signed_in};
 use common::admin::{admin_client, create_enterprise, create_merchant, csrf};
-use common::webservices::{add_user, expected_checkvalue, post_form, spawn_app_with, tag};
+use common::webservices::{add_user, expected_checkvalue, post_form, published_key, spawn_app_with, tag, verifies};
 use common::{TestApp, TestDb, add_merchant, card, gateway_on, request};
 use diesel::prelude::*;
 use kassa::config::Config;
@@ -20,31 +19,11 @@ use kassa::db::models::Merchant;
 use kassa::db::schema::{audit_events, gateway_signing_key};
 use kassa::gateway::PayRequest;
 use kassa::worker::Worker;
-use md5::{Digest, Md5};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
-use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use rsa::{RsaPrivateKey, RsaPublicKey};
 
 const LOGIN: &str = "shop_api_user";
 const PASSWORD: &str = "ws-password-2026";
-
-/// The merchant's side, written from the reference rather than from Kassa's code: base64-decode
-/// and check PKCS#1 v1.5 over MD5(X).
-fn verifies(public: &RsaPublicKey, x: &str, signature: &str) -> bool {
-    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(signature) else { return false };
-    public.verify(Pkcs1v15Sign::new::<Md5>(), &Md5::digest(x.as_bytes()), &raw).is_ok()
-}
-
-/// The public key as a merchant downloads it, without signing in.
-async fn published_key(app: &TestApp) -> (String, RsaPublicKey) {
-    let response = reqwest::get(format!("{}/.well-known/kassa-signing-key.pem", app.address)).await.unwrap();
-    assert_eq!(response.status(), 200);
-    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
-    assert!(disposition.contains("kassa-signing-key.pem"), "{disposition}");
-    let pem = response.text().await.unwrap();
-    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----") && !pem.contains("PRIVATE"), "{pem}");
-    let key = RsaPublicKey::from_public_key_pem(&pem).expect("a PEM public key");
-    (pem, key)
-}
 
 /// A merchant whose requests must be signed: it has its own public key, unrelated to Kassa's.
 async fn signature_merchant(app: &TestApp, number: i64, notification_url: Option<String>) -> Merchant {

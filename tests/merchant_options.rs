@@ -11,7 +11,7 @@ use common::account::get;
 use common::admin::*;
 use common::checkout::{order_fields, with};
 use common::spawn_app;
-use common::webservices::{add_user, post_form};
+use common::webservices::{add_user, post_form, published_key, verifies};
 use diesel::prelude::*;
 use kassa::assist::checkvalue::{self, RequestMode, Variant};
 use kassa::config::Config;
@@ -139,8 +139,16 @@ async fn signature_mode_accepts_only_requests_signed_with_the_uploaded_key() {
     assert_eq!((refused["firstcode"].as_str(), refused["secondcode"].as_str()), (Some("5"), Some("159")), "{refused}");
     let bad = call(ws(with(order_fields(&m, "ws-1", "20.00"), "Signature", "AAAA"))).await;
     assert_eq!((bad["secondcode"].as_str(), bad["code"].as_str()), (Some("159"), Some("bad_signature")), "{bad}");
+    // Refusals and answers are sealed with Kassa's signature, not a check value (§4.3).
+    let (_, kassa_key) = published_key(&app).await;
+    assert_eq!(refused["checkvalue"], "", "{refused}");
+    assert!(verifies(&kassa_key, "7101ws-120.00RUBDecline", refused["signature"].as_str().unwrap()), "{refused}");
     let created = call(ws(signed(order_fields(&m, "ws-1", "20.00"), &key))).await;
     assert_eq!(created["firstcode"].as_str(), Some("0"), "{created}");
+    assert_eq!(created["checkvalue"], "", "{created}");
+    let sealed = created["signature"].as_str().unwrap();
+    assert!(verifies(&kassa_key, "7101ws-120.00RUBIn Process", sealed), "{created}");
+    assert!(!verifies(&kassa_key, "7101ws-120.01RUBIn Process", sealed));
     let link = created["URL"].as_str().unwrap();
     assert!(link.contains("/pay/") && !link.contains("order.cfm"), "{link}");
     let opened = app.get(&link[link.find("/pay/").unwrap()..]).await;

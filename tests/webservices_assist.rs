@@ -489,6 +489,11 @@ async fn check_values_follow_the_merchant_settings() {
     signed.push(("Checkvalue", &request_cv));
     let created = t.call("/pay/payrequest.cfm", "5", &signed).await.json();
     assert_eq!(created["orderstate"], "In Process", "{created}");
+    // The answers carry the merchant's check value in its variant, sealing the request's values
+    // when refused.
+    assert_eq!(created["checkvalue"], expected_checkvalue_a(3003, "cv-1", "100.00", "RUB", "In Process"));
+    assert_eq!(created["signature"], "", "{created}");
+    assert_eq!(unsigned["checkvalue"], expected_checkvalue_a(3003, "cv-1", "100.00", "RUB", "Decline"));
     let url = created["URL"].as_str().unwrap();
     assert!(url.contains(&format!("Checkvalue={request_cv}")), "the link carries a valid check value: {url}");
     let state = t.call("/orderstate/orderstate.cfm", "3", &[("OrderNumber", "cv-1")]).await;

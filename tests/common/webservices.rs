@@ -1,6 +1,7 @@
 //! Helpers for the web-service and API tests: an app with a chosen configuration, users with
 //! the web-services right, form posts, and a tiny XML reader.
 
+use base64::Engine;
 use diesel::prelude::*;
 use kassa::assist::checkvalue::md5_hex;
 use kassa::config::Config;
@@ -8,6 +9,9 @@ use kassa::db::models::{Merchant, NewUser, UserId};
 use kassa::db::schema::users;
 use kassa::gateway::setup;
 use kassa::startup::Application;
+use md5::{Digest, Md5};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::{Pkcs1v15Sign, RsaPublicKey};
 
 use super::{SECRET, TestApp, TestDb, gateway_on};
 
@@ -120,4 +124,23 @@ pub fn csv_records(text: &str) -> Vec<std::collections::HashMap<String, String>>
         .filter(|l| !l.is_empty())
         .map(|l| header.iter().map(|h| h.to_string()).zip(l.split(';').map(str::to_owned)).collect())
         .collect()
+}
+
+/// The merchant's side, written from the reference rather than from Kassa's code: base64-decode
+/// and check PKCS#1 v1.5 over MD5(X).
+pub fn verifies(public: &RsaPublicKey, x: &str, signature: &str) -> bool {
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(signature) else { return false };
+    public.verify(Pkcs1v15Sign::new::<Md5>(), &Md5::digest(x.as_bytes()), &raw).is_ok()
+}
+
+/// The public key as a merchant downloads it, without signing in.
+pub async fn published_key(app: &TestApp) -> (String, RsaPublicKey) {
+    let response = reqwest::get(format!("{}/.well-known/kassa-signing-key.pem", app.address)).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let disposition = response.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains("kassa-signing-key.pem"), "{disposition}");
+    let pem = response.text().await.unwrap();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----") && !pem.contains("PRIVATE"), "{pem}");
+    let key = RsaPublicKey::from_public_key_pem(&pem).expect("a PEM public key");
+    (pem, key)
 }

@@ -12,7 +12,7 @@ use time::macros::format_description;
 
 use super::codes::ServiceError;
 use super::fields::Fields;
-use crate::assist::checkvalue::{self, Variant};
+
 use crate::assist::seal::Seal;
 use crate::db::models::{Merchant, Operation, Order};
 use crate::money::format_minor;
@@ -62,19 +62,6 @@ pub struct OrderView {
     /// `packetdate`, `signature`, `checkvalue` (one of the two filled, see [`Seal`]).
     pub check: Row,
     pub operations: Vec<Row>,
-}
-
-/// The answer check value: `merchant_id + ordernumber + orderamount + ordercurrency + orderstate`.
-pub fn order_checkvalue(merchant: &Merchant, order: &Order) -> String {
-    checkvalue::response(
-        &merchant.secret_md5,
-        Variant::parse(&merchant.response_variant),
-        merchant.merchant_number,
-        &order.order_number,
-        &format_minor(order.original_amount, &order.original_currency),
-        &order.original_currency,
-        &order.state,
-    )
 }
 
 fn text(v: &Option<String>) -> String {

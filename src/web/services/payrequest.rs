@@ -48,6 +48,8 @@ pub async fn payrequest(
             },
         )
         .await;
+        let merchant = &call.caller.merchant;
+        let seal = state.gateway.seal(merchant).await?;
         match result {
             Ok(order) => {
                 let public_url = state.config.public_url();
@@ -55,27 +57,41 @@ pub async fn payrequest(
                     Some(link) => link,
                     None => format!("{public_url}/pay/{}", crate::web::checkout::page_for(&state, &order).await?),
                 };
-                let fields = vec![
+                let amount = format_minor(order.original_amount, &order.original_currency);
+                let mut fields = vec![
                     ("URL", link),
                     ("expirationtime", answer::assist_date(order.expires_at)),
                     ("orderstate", order.state.clone()),
                     ("billnumber", order.billnumber.clone()),
                     ("ordernumber", order.order_number.clone()),
-                    ("checkvalue", answer::order_checkvalue(&call.caller.merchant, &order)),
                 ];
+                fields.extend(seal.fields(
+                    merchant.merchant_number,
+                    &order.order_number,
+                    &amount,
+                    &order.original_currency,
+                    &order.state,
+                ));
                 Ok(render(&call, &fields, None))
             }
             Err(e @ (GatewayError::Store(_) | GatewayError::ProcessorUnavailable)) => Err(e.into()),
             Err(e) => {
                 let refusal = ServiceError::from(e);
-                let fields = vec![
+                // Sealed over the request's own values: the order does not exist.
+                let mut fields = vec![
                     ("URL", String::new()),
                     ("expirationtime", String::new()),
                     ("orderstate", "Decline".to_owned()),
                     ("billnumber", String::new()),
                     ("ordernumber", request.order_number.clone()),
-                    ("checkvalue", decline_checkvalue(&call.caller.merchant, &request)),
                 ];
+                fields.extend(seal.fields(
+                    merchant.merchant_number,
+                    request.order_number.trim(),
+                    request.order_amount.trim(),
+                    request.order_currency.as_deref().unwrap_or("").trim(),
+                    "Decline",
+                ));
                 Ok(render(&call, &fields, Some(&refusal)))
             }
         }
@@ -148,18 +164,6 @@ pub fn payment_link(public_url: &str, merchant: &Merchant, order: &Order) -> Opt
         }
     }
     Some(format!("{public_url}/pay/order.cfm?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default()))
-}
-
-fn decline_checkvalue(merchant: &Merchant, r: &OrderRequest) -> String {
-    checkvalue::response(
-        &merchant.secret_md5,
-        Variant::parse(&merchant.response_variant),
-        merchant.merchant_number,
-        r.order_number.trim(),
-        r.order_amount.trim(),
-        r.order_currency.as_deref().unwrap_or("").trim(),
-        "Decline",
-    )
 }
 
 /// A refused order still answers 200 (B.1: the SDK treats anything else as a transport failure
