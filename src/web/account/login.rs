@@ -6,7 +6,7 @@
 
 use std::sync::OnceLock;
 
-use actix_web::cookie::Cookie;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
@@ -48,17 +48,11 @@ pub(crate) fn render(t: &impl Template) -> Result<String, AccountError> {
     })
 }
 
-/// The sign-in form. A signed-out visitor gets a CSRF token in a short cookie (there is no
-/// session yet to keep it in).
+/// The sign-in form.
 fn login_page(state: &AppState, error: Option<&'static str>, login: String) -> Result<HttpResponse, AccountError> {
     let csrf = random_token();
     let body = render(&LoginPage { csrf: csrf.clone(), error, login })?;
-    let mut cookie = session::cookie(state, csrf);
-    cookie.set_name(LOGIN_CSRF_COOKIE);
-    cookie.set_path("/account/login");
-    let status =
-        if error.is_some() { actix_web::http::StatusCode::UNAUTHORIZED } else { actix_web::http::StatusCode::OK };
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").cookie(cookie).body(body))
+    Ok(session::login_form(state, LOGIN_CSRF_COOKIE, "/account/login", SameSite::Lax, csrf, body, error.is_some()))
 }
 
 pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, AccountError> {

@@ -8,8 +8,9 @@
 //! path and users); [`start_kind`], [`advance_hash`], [`end`] and [`sweep`] serve both, and a
 //! session of one kind never opens the other surface.
 
-use actix_web::HttpRequest;
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 use time::{Duration, PrimitiveDateTime};
@@ -179,14 +180,44 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The session cookie: `Secure` when Kassa is reached over https.
-pub fn cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(COOKIE, value)
-        .path("/account")
+/// A cookie for the server alone (`HttpOnly`), sent back only under `path`, `Secure` when Kassa
+/// is reached over https.
+pub fn private_cookie(
+    state: &AppState,
+    name: &'static str,
+    path: &'static str,
+    same_site: SameSite,
+    value: String,
+) -> Cookie<'static> {
+    Cookie::build(name, value)
+        .path(path)
         .http_only(true)
-        .same_site(SameSite::Lax)
+        .same_site(same_site)
         .secure(state.config.public_url().starts_with("https://"))
         .finish()
+}
+
+/// A sign-in form's answer (`body`, 401 when it shows an error), with the form's CSRF token in
+/// a cookie of the form's own path: there is no session yet to keep it in.
+pub fn login_form(
+    state: &AppState,
+    csrf_cookie: &'static str,
+    path: &'static str,
+    same_site: SameSite,
+    csrf: String,
+    body: String,
+    failed: bool,
+) -> HttpResponse {
+    let status = if failed { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .cookie(private_cookie(state, csrf_cookie, path, same_site, csrf))
+        .body(body)
+}
+
+/// The session cookie.
+pub fn cookie(state: &AppState, value: String) -> Cookie<'static> {
+    private_cookie(state, COOKIE, "/account", SameSite::Lax, value)
 }
 
 pub fn removal_cookie(state: &AppState) -> Cookie<'static> {

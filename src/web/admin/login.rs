@@ -2,7 +2,7 @@
 //! first (the QR code is drawn on the server). Lockout, the one refusal text, argon2 off the
 //! async threads and the login CSRF cookie are the merchant account's, shared.
 
-use actix_web::cookie::Cookie;
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
@@ -17,7 +17,7 @@ use crate::db::schema::users;
 use crate::startup::AppState;
 use crate::web::account::Stage;
 use crate::web::account::login::{REFUSED, clear_failures, is_locked, record_failure, verify};
-use crate::web::account::session::{KIND_ADMIN, advance_hash, constant_eq, end, random_token, start_kind};
+use crate::web::account::session::{KIND_ADMIN, advance_hash, constant_eq, end, login_form, random_token, start_kind};
 use crate::web::account::two_factor::accept_code;
 use crate::web::protection::{Protection, client_ip};
 use crate::web::totp;
@@ -36,12 +36,7 @@ struct LoginPage {
 fn login_page(state: &AppState, error: Option<&'static str>, login: String) -> Result<HttpResponse, AdminError> {
     let csrf = random_token();
     let body = render(&LoginPage { csrf: csrf.clone(), error, login })?;
-    let mut cookie = session::cookie(state, csrf);
-    cookie.set_name(LOGIN_CSRF_COOKIE);
-    cookie.set_path("/admin/login");
-    let status =
-        if error.is_some() { actix_web::http::StatusCode::UNAUTHORIZED } else { actix_web::http::StatusCode::OK };
-    Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").cookie(cookie).body(body))
+    Ok(login_form(state, LOGIN_CSRF_COOKIE, "/admin/login", SameSite::Strict, csrf, body, error.is_some()))
 }
 
 pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {

@@ -13,7 +13,7 @@ use crate::db::schema::{account_sessions, users};
 use crate::db::{self, StoreError};
 use crate::startup::AppState;
 use crate::web::account::Stage;
-use crate::web::account::session::{ABSOLUTE, IDLE, KIND_ADMIN, constant_eq, end, hash_token};
+use crate::web::account::session::{ABSOLUTE, IDLE, KIND_ADMIN, constant_eq, end, hash_token, private_cookie};
 
 pub const COOKIE: &str = "kassa_admin";
 const TOUCH_EVERY: time::Duration = time::Duration::seconds(30);
@@ -46,12 +46,7 @@ impl Admin {
 }
 
 pub fn cookie(state: &AppState, value: String) -> Cookie<'static> {
-    Cookie::build(COOKIE, value)
-        .path("/admin")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(state.config.public_url().starts_with("https://"))
-        .finish()
+    private_cookie(state, COOKIE, "/admin", SameSite::Strict, value)
 }
 
 pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
