@@ -138,6 +138,16 @@ async fn roles_per_merchant_limit_what_a_user_sees_and_does() {
     assert_eq!(reload(&app, &on_b).await.state, "Delayed");
     // Not a manager of every merchant: no users page.
     assert_eq!(get(&u, &format!("{}/account/users", app.address)).await.status, 403);
+    // The settlement report holds A's settled payment, not C's.
+    let settled_a = paid_order(&app, &a, "a-2", "11.00", false).await;
+    let settled_c = paid_order(&app, &c3, "c-2", "31.00", false).await;
+    app.gateway.settle().await.unwrap();
+    let today = time::OffsetDateTime::now_utc().date();
+    let report = get(&u, &format!("{}/account/settlement.csv?date={today}", app.address)).await.body;
+    assert!(report.contains(&format!("{}.1", settled_a.billnumber)), "{report}");
+    assert!(!report.contains(&settled_c.billnumber), "no role on merchant 3003: {report}");
+    let totals = get(&u, &format!("{}/account/settlement.csv?date={today}&totals=1", app.address)).await.body;
+    assert!(totals.contains(",RUB,2,21.00,"), "A's confirmed 10.00 and 11.00 only: {totals}");
 
     // Who did it: on the operation, in the timeline, in the operations CSV.
     let details = get(&boss, &format!("{}/account/orders/{}", app.address, on_a.billnumber)).await.body;

@@ -99,8 +99,9 @@ pub enum ReportScope {
     /// Every merchant (admins, the CLI).
     All,
     Merchant(MerchantId),
-    /// Every merchant of one enterprise (its staff in the account).
-    Enterprise(EnterpriseId),
+    /// Merchants of one enterprise (its staff in the account): all of them, or only those listed
+    /// (a user granted a role on some).
+    Enterprise(EnterpriseId, Option<Vec<MerchantId>>),
 }
 
 impl Gateway {
@@ -124,7 +125,12 @@ impl Gateway {
                 match scope {
                     ReportScope::All => {}
                     ReportScope::Merchant(m) => q = q.filter(orders::merchant_id.eq(m)),
-                    ReportScope::Enterprise(e) => q = q.filter(merchants::enterprise_id.eq(e)),
+                    ReportScope::Enterprise(e, listed) => {
+                        q = q.filter(merchants::enterprise_id.eq(e));
+                        if let Some(listed) = listed {
+                            q = q.filter(orders::merchant_id.eq_any(listed));
+                        }
+                    }
                 }
                 q.order((transactions::currency.asc(), settlement_batches::id.asc(), orders::billnumber.asc()))
                     .select((

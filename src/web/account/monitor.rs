@@ -222,7 +222,7 @@ pub struct SettlementQuery {
     totals: Option<String>,
 }
 
-/// The settlement report of a day for the user's enterprise, as CSV.
+/// The settlement report of a day for the merchants the user sees, as CSV.
 pub async fn settlement(
     req: HttpRequest,
     query: web::Query<SettlementQuery>,
@@ -234,7 +234,10 @@ pub async fn settlement(
             .map_err(|_| AccountError::BadRequest("The date must be YYYY-MM-DD.".into()))?,
         None => time::OffsetDateTime::now_utc().date(),
     };
-    let scope = crate::gateway::settlement_report::ReportScope::Enterprise(account.enterprise.clone());
+    let scope = crate::gateway::settlement_report::ReportScope::Enterprise(
+        account.enterprise.clone(),
+        account.access.merchants(),
+    );
     let report = state.gateway.settlement_report(day, scope).await.map_err(|_| AccountError::Internal)?;
     let body = if query.totals.as_deref() == Some("1") { report.totals_csv() } else { report.items_csv() };
     Ok(HttpResponse::Ok()
