@@ -432,7 +432,7 @@ async fn confirm_and_cancel_do_what_the_page_showed_once() {
     let (total, reverse, refund) = plan(&plan_page.body);
     assert_eq!(total, "20.00 RUB");
     let before = reload(&app, &order).await;
-    let fields: Vec<(String, String)> = ["csrf", "nonce", "amount_minor", "reason"]
+    let fields: Vec<(String, String)> = ["csrf", "nonce", "amount_minor", "reverse_minor", "refund_minor", "reason"]
         .iter()
         .map(|k| (k.to_string(), hidden(&plan_page.body, k).unwrap()))
         .collect();
@@ -445,9 +445,13 @@ async fn confirm_and_cancel_do_what_the_page_showed_once() {
     let reversed = (after.voided + after.released) - (before.voided + before.released);
     let refunded = after.refunded - before.refunded;
     let money = |m: i64| format!("{} RUB", kassa::money::format_minor(m, "RUB"));
-    assert_eq!((money(reversed), money(refunded)), (reverse, refund));
+    assert_eq!((money(reversed), money(refunded)), (reverse.clone(), refund));
     assert_eq!(reversed + refunded, 2000);
     assert_eq!(audit_count(&app, "account.cancel").await, 1);
+    // After it, what was done: the processing center's calls as answered, and the new state.
+    let shown = get(&c, &format!("{details_url}?done=cancel")).await.body;
+    let result = format!("Done: cancel of 20.00 RUB: reversal {reverse} (approved). The order is now {}.", after.state);
+    assert!(shown.contains(&result), "{result} in {shown}");
 
     // Full cancel of a one-stage order: the default amount is what is left.
     let one = paid_order(&app, &m, "one-stage-1", "80.00", false).await;
@@ -456,7 +460,7 @@ async fn confirm_and_cancel_do_what_the_page_showed_once() {
     assert!(details.contains("value=\"80.00\""), "remaining by default");
     let plan_page = get(&c, &format!("{url}/cancel?amount=&reason=1")).await.body;
     assert_eq!(plan(&plan_page).0, "80.00 RUB");
-    let fields: Vec<(String, String)> = ["csrf", "nonce", "amount_minor", "reason"]
+    let fields: Vec<(String, String)> = ["csrf", "nonce", "amount_minor", "reverse_minor", "refund_minor", "reason"]
         .iter()
         .map(|k| (k.to_string(), hidden(&plan_page, k).unwrap()))
         .collect();
@@ -478,6 +482,27 @@ async fn confirm_and_cancel_do_what_the_page_showed_once() {
         .await
         .unwrap();
     assert_eq!(ops.iter().filter(|o| o.kind == "cancel").count(), 1);
+
+    // A plan overtaken by a settlement batch is not carried out: the reversal shown would be a
+    // refund now. The user is told, and the new plan says so.
+    let late = paid_order(&app, &m, "one-stage-2", "30.00", false).await;
+    let url = format!("{}/account/orders/{}", app.address, late.billnumber);
+    let plan_page = get(&c, &format!("{url}/cancel?amount=&reason=1")).await.body;
+    assert_eq!(plan(&plan_page), ("30.00 RUB".into(), "30.00 RUB".into(), "0.00 RUB".into()));
+    app.gateway.settle().await.unwrap();
+    let fields: Vec<(String, String)> = ["csrf", "nonce", "amount_minor", "reverse_minor", "refund_minor", "reason"]
+        .iter()
+        .map(|k| (k.to_string(), hidden(&plan_page, k).unwrap()))
+        .collect();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let refused = post(&c, &format!("{url}/cancel"), &fields).await;
+    assert!(refused.location.as_deref().unwrap().ends_with("?error=plan_changed"), "{:?}", refused.location);
+    let untouched = reload(&app, &late).await;
+    assert_eq!((untouched.state.as_str(), untouched.voided + untouched.refunded), ("Approved", 0));
+    let told = get(&c, &format!("{url}?error=plan_changed")).await.body;
+    assert!(told.contains("look at the new plan"), "{told}");
+    let new_plan = get(&c, &format!("{url}/cancel?amount=&reason=1")).await.body;
+    assert_eq!(plan(&new_plan), ("30.00 RUB".into(), "0.00 RUB".into(), "30.00 RUB".into()));
 }
 
 #[tokio::test]

@@ -85,8 +85,7 @@ async fn fifty_partial_cancels_with_one_external_id_cancel_once() {
     let req = CancelRequest {
         amount: Some(1_500),
         external_refund_id: Some("ext-race-000001".into()),
-        reason: None,
-        actor: None,
+        ..CancelRequest::default()
     };
     let tasks = (0..N)
         .map(|_| (t.clone(), order.id.clone(), req.clone()))

@@ -178,7 +178,7 @@ async fn external_refund_id_is_an_idempotency_key() {
         amount: Some(1_000),
         external_refund_id: Some("refund-0001".into()),
         reason: Some(1),
-        actor: None,
+        ..CancelRequest::default()
     };
     let first = t.gateway.cancel(&order.id, req.clone()).await.unwrap();
     let second = t.gateway.cancel(&order.id, req.clone()).await.unwrap();
@@ -189,6 +189,28 @@ async fn external_refund_id_is_an_idempotency_key() {
     assert_eq!(t.gateway.cancel(&order.id, other).await.unwrap_err().code(), "external_refund_id_reused");
     let bad = CancelRequest { external_refund_id: Some("short".into()), ..CancelRequest::default() };
     assert_eq!(t.gateway.cancel(&order.id, bad).await.unwrap_err().field(), Some("Externalrefundid"));
+}
+
+/// The account's plan page sends back the plan it showed: when a settlement batch comes between,
+/// the reversal it showed would be a refund now, so the cancel is refused and nothing is done.
+#[tokio::test]
+async fn a_cancel_carried_out_otherwise_than_shown_is_refused() {
+    let t = spawn_gateway().await;
+    let order = t.paid("shown-plan", "50.00", false, VISA).await;
+    let plan = t.gateway.preview_cancel(&order.id, None).await.unwrap();
+    assert_eq!((plan.reverse(), plan.refund), (5_000, 0), "not settled yet: dropped from the batch and reversed");
+    t.gateway.settle().await.unwrap();
+    let shown = CancelRequest { shown_plan: Some((plan.reverse(), plan.refund)), ..CancelRequest::default() };
+    let refused = t.gateway.cancel(&order.id, shown).await.unwrap_err();
+    assert_eq!(refused.code(), "plan_changed");
+    let untouched = t.reload(&order).await;
+    assert_eq!((untouched.state.as_str(), untouched.voided + untouched.refunded), ("Approved", 0));
+    let now = t.gateway.preview_cancel(&order.id, None).await.unwrap();
+    assert_eq!((now.reverse(), now.refund), (0, 5_000));
+    let matching = CancelRequest { shown_plan: Some((0, 5_000)), ..CancelRequest::default() };
+    let done = t.gateway.cancel(&order.id, matching).await.unwrap();
+    assert_eq!(done.order.state, "Canceled");
+    assert_eq!(done.order.refunded, 5_000);
 }
 
 #[tokio::test]

@@ -25,6 +25,10 @@ pub struct CancelRequest {
     pub external_refund_id: Option<String>,
     /// Who asks, kept on the operation: `account:<login>`, `api:<key>`, `worker`…
     pub actor: Option<String>,
+    /// The reversal and the refund a person was shown before asking (the account's plan page):
+    /// when the cancel would now be carried out otherwise (a settlement batch came between), it
+    /// is refused with [`GatewayError::PlanChanged`] and nothing is done.
+    pub shown_plan: Option<(i64, i64)>,
 }
 
 #[derive(Debug)]
@@ -155,6 +159,9 @@ fn reserve(
     let txns = Transaction::of_order(c, order_id)?;
     let in_settlement = in_settlement(c, order_id)?;
     let plan = plan_cancel(&order.money(), order.state(), in_settlement, is_amex(&order), request.amount)?;
+    if request.shown_plan.is_some_and(|shown| shown != (plan.reverse(), plan.refund)) {
+        return Err(GatewayError::PlanChanged);
+    }
     let authorization = txns
         .iter()
         .find(|t| t.kind() == TransactionKind::Authorization && t.state() == TransactionState::Approved)

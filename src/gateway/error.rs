@@ -49,6 +49,8 @@ pub enum GatewayError {
     ConfirmDeadlinePassed,
     #[error("Externalrefundid was already used for another amount")]
     ExternalRefundIdReused,
+    #[error("the cancel would no longer be carried out as it was shown; look at the plan again")]
+    PlanChanged,
     #[error(transparent)]
     Confirm(#[from] ConfirmError),
     #[error(transparent)]
@@ -96,6 +98,7 @@ impl GatewayError {
             AlreadyConfirmed { .. } => "already_confirmed",
             ConfirmDeadlinePassed => "confirm_deadline_passed",
             ExternalRefundIdReused => "external_refund_id_reused",
+            PlanChanged => "plan_changed",
             Confirm(ConfirmError::NotTwoStage) => "not_two_stage",
             Confirm(ConfirmError::WrongState(_)) => "wrong_state",
             Confirm(_) => "invalid_amount",

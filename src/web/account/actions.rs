@@ -115,6 +115,8 @@ struct PlanPage {
     order: Order,
     /// Minor units, sent back with the form so the cancel is exactly the plan shown.
     amount_minor: i64,
+    reverse_minor: i64,
+    refund_minor: i64,
     reason: i32,
     nonce: String,
     total: String,
@@ -158,6 +160,8 @@ pub async fn cancel_plan(
         account,
         order,
         amount_minor: plan.amount,
+        reverse_minor: plan.reverse(),
+        refund_minor: plan.refund,
         reason,
         nonce,
         total,
@@ -172,6 +176,8 @@ pub struct CancelForm {
     csrf: String,
     nonce: String,
     amount_minor: i64,
+    reverse_minor: i64,
+    refund_minor: i64,
     reason: i32,
 }
 
@@ -193,6 +199,7 @@ pub async fn cancel(
         reason: Some(form.reason),
         external_refund_id: Some(form.nonce.clone()),
         actor: actor(&account),
+        shown_plan: Some((form.reverse_minor, form.refund_minor)),
     };
     let result = state.gateway.cancel(&order.id, request).await;
     let detail = json!({

@@ -13,7 +13,7 @@ use super::session::{Account, issue_nonce, signed_in};
 use crate::db::models::{Merchant, Operation, Order, Transaction};
 use crate::db::schema::{audit_events, delivery_attempts, merchants, orders, outbox, settlement_batches};
 use crate::db::{self, StoreError};
-use crate::domain::OrderState;
+use crate::domain::{OperationKind, OrderState, TransactionKind};
 use crate::money::format_minor;
 use crate::startup::AppState;
 
@@ -240,6 +240,11 @@ pub async fn page(
     let can_cancel = may_act && s.is_paid() && money.remaining() > 0;
     let notice = match (&query.done, &query.error) {
         (_, Some(code)) => Some(format!("Not done: {} (code {code})", refusal(code))),
+        (Some(what), None) if what == "cancel" => Some(format!(
+            "Done: {}. The order is now {}.",
+            latest_cancel(&ops, &txs).unwrap_or_else(|| what.clone()),
+            order.state
+        )),
         (Some(what), None) => Some(format!("Done: {what}. The order is now {}.", order.state)),
         _ => None,
     };
@@ -373,6 +378,19 @@ pub async fn operations_csv(
         .body(body))
 }
 
+/// What the latest cancel of the order did: "cancel of 100.00 RUB: reversal 30.00 RUB
+/// (Approved), refund 70.00 RUB (Approved)", the calls to the processing center as answered.
+fn latest_cancel(ops: &[Operation], txs: &[Transaction]) -> Option<String> {
+    let op = ops.iter().filter(|o| o.kind() == OperationKind::Cancel).max_by_key(|o| o.seq)?;
+    let calls: Vec<String> = txs
+        .iter()
+        .filter(|t| t.operation_id == op.id && matches!(t.kind(), TransactionKind::Reversal | TransactionKind::Refund))
+        .map(|t| format!("{} {} {} ({})", t.kind, format_minor(t.amount, &t.currency), t.currency, t.state))
+        .collect();
+    let amount = format!("cancel of {} {}", format_minor(op.amount, &op.currency), op.currency);
+    Some(if calls.is_empty() { amount } else { format!("{amount}: {}", calls.join(", ")) })
+}
+
 /// A sentence for people about why Kassa refused a confirm or cancel; the stable code is shown
 /// beside it for support.
 fn refusal(code: &str) -> &'static str {
@@ -387,6 +405,9 @@ fn refusal(code: &str) -> &'static str {
         "settlement_in_progress" => "the money is being settled right now; try again in a few minutes",
         "processor_unavailable" => "the processing center did not answer; nothing was charged or returned, try again",
         "external_refund_id_reused" => "this cancel was already made with other values",
+        "plan_changed" => {
+            "the order changed since the plan was shown (money was settled meanwhile); look at the new plan"
+        }
         "order_not_found" => "the order no longer exists",
         _ => "Kassa could not do it",
     }

@@ -103,6 +103,8 @@ pub async fn cancel(
             reason: input.reason,
             external_refund_id: input.external_refund_id.clone(),
             actor: Some(format!("api:{}", caller.key.id)),
+            // A machine asks for an amount; Kassa chooses how (the answer says which).
+            shown_plan: None,
         };
         let result = state.gateway.cancel(&order.id, request).await;
         caller

@@ -31,6 +31,8 @@ pub async fn cancel(
             reason,
             external_refund_id: external_refund_id.clone(),
             actor: Some(format!("webservices:{}", call.caller.login)),
+            // A machine asks for an amount; Kassa chooses how (the answer says which).
+            shown_plan: None,
         };
         let result = state.gateway.cancel(&order.id, request).await;
         audit::record(

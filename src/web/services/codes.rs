@@ -172,6 +172,7 @@ impl From<GatewayError> for ServiceError {
             | DailyCapReached
             | NoChallenge
             | ConfirmDeadlinePassed
+            | PlanChanged
             | Cancel(_) => ServiceError::refused(143, &e),
             ProcessorUnavailable => ServiceError {
                 firstcode: 1,
