@@ -96,6 +96,11 @@ async fn the_worker_settles_at_the_cutoffs_set_on_the_processing_page() {
     let run = settle_if_due(g, "w1", at(9, 30), false).await.unwrap().expect("the new 09:30 cut-off");
     assert_eq!((run.batches, run.accepted), (1, 1));
     assert_eq!(financial(&app).await[0].0, "settled");
+    // Only the run that sent money is in the audit log, as the worker's.
+    let settled = common::audit_entries(&app.gateway.store, "worker.settle").await;
+    assert_eq!(settled.len(), 1, "{settled:?}");
+    assert_eq!(settled[0].actor_kind, "worker");
+    assert_eq!((settled[0].detail["batches"].as_u64(), settled[0].detail["accepted"].as_u64()), (Some(1), Some(1)));
     assert!(settle_if_due(g, "w2", at(10, 0), false).await.unwrap().is_none());
 
     let page = get(&c, &url("/admin/processing")).await;

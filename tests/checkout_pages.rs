@@ -189,6 +189,20 @@ async fn double_charge_and_replay_make_one_payment_operation() {
     let order = attempts(&app, &m, "D-1").await.remove(0);
     assert_eq!(order.state(), OrderState::Approved);
     assert_eq!(operations(&app, &order).await.len(), 1);
+    // In the audit log once: the replays spent no nonce and the second tab found the order paid,
+    // so neither tried to pay. Never card data.
+    let audited: Vec<_> = audit_entries(&app.gateway.store, "checkout.pay")
+        .await
+        .into_iter()
+        .filter(|e| e.order_id.as_deref() == Some(order.id.0.as_str()))
+        .collect();
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    let paid = &audited[0];
+    assert_eq!(paid.outcome, "ok");
+    assert_eq!((paid.actor_kind.as_str(), paid.ip.as_deref()), ("customer", Some("127.0.0.1")));
+    assert_eq!(paid.detail["state"], "Approved");
+    assert_eq!((paid.detail["amount"].as_str(), paid.detail["means"].as_str()), (Some("10.00"), Some("card")));
+    assert!(!paid.detail.to_string().contains("4111"));
 
     // Two tabs rendered before either pays: the second finds the payment done.
     let path = app.open(&order_fields(&m, "D-2", "10.00")).await;

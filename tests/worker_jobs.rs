@@ -47,6 +47,15 @@ async fn deadlines_reverse_or_confirm_as_the_merchant_chose() {
     let after = t.reload(&order).await;
     assert_eq!((after.state(), after.confirmed), (OrderState::Approved, 2_000));
     assert_eq!(kassa::worker::apply_deadlines(&t.gateway).await.unwrap(), 0);
+    // Both in the audit log, as the worker's.
+    let audited = audit_entries(&t.gateway.store, "worker.deadline").await;
+    let seen: Vec<(&str, &str, &str)> = audited
+        .iter()
+        .map(|e| (e.actor_kind.as_str(), e.outcome.as_str(), e.detail["policy"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seen, [("worker", "ok", "reverse"), ("worker", "ok", "confirm")]);
+    assert_eq!(audited[0].order_id.as_deref(), Some(reversed.id.0.as_str()));
+    assert_eq!(audited[1].detail["amount"], "20.00");
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use crate::db::schema::{merchants, orders};
 use crate::db::{self, StoreError};
 use crate::domain::OrderState;
 use crate::gateway::{CancelRequest, Gateway, GatewayError};
+use crate::web::protection::audit::{self, Actor, AuditEvent};
 
 /// Applies the deadline policy to overdue `Delayed` orders; returns how many were handled.
 pub async fn apply_deadlines(gateway: &Gateway) -> Result<usize, GatewayError> {
@@ -26,7 +27,8 @@ pub async fn apply_deadlines(gateway: &Gateway) -> Result<usize, GatewayError> {
         .await?;
     let mut handled = 0;
     for (order, merchant) in overdue {
-        let result = if merchant.deadline_policy == "confirm" {
+        let confirm = merchant.deadline_policy == "confirm";
+        let result = if confirm {
             gateway.confirm_after_deadline(&order.id).await.map(|_| ())
         } else {
             gateway
@@ -37,6 +39,20 @@ pub async fn apply_deadlines(gateway: &Gateway) -> Result<usize, GatewayError> {
                 .await
                 .map(|_| ())
         };
+        let event = AuditEvent {
+            merchant: Some(merchant.id.clone()),
+            order: Some(order.id.clone()),
+            actor: Actor::Worker,
+            action: "worker.deadline",
+            outcome: result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
+            detail: serde_json::json!({
+                "policy": if confirm { "confirm" } else { "reverse" },
+                "amount": crate::money::format_minor(order.amount, &order.currency),
+                "currency": order.currency,
+            }),
+            ip: None,
+        };
+        audit::record(&gateway.store, event).await;
         match result {
             Ok(()) => handled += 1,
             Err(e) => tracing::warn!(order = %order.id, error = %e, "confirmation deadline not applied"),

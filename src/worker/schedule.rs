@@ -12,6 +12,7 @@ use time::{PrimitiveDateTime, Time};
 use crate::db::schema::{job_leases, processing_settings};
 use crate::db::{AnyConnection, Store, StoreError};
 use crate::gateway::{Gateway, GatewayError, SettleReport};
+use crate::web::protection::audit::{self, Actor, AuditEvent};
 
 /// The name of the settlement job's lease row.
 pub const SETTLEMENT_JOB: &str = "settlement";
@@ -187,6 +188,25 @@ pub async fn settle_if_due(
     let released = release(&gateway.store, holder, now).await;
     let report = report?;
     released?;
+    if report.batches > 0 || report.refunds_sent > 0 {
+        let event = AuditEvent {
+            merchant: None,
+            order: None,
+            actor: Actor::Worker,
+            action: "worker.settle",
+            outcome: "ok".into(),
+            detail: serde_json::json!({
+                "by_hand": by_hand,
+                "batches": report.batches,
+                "accepted": report.accepted,
+                "rejected": report.rejected,
+                "unacknowledged": report.unacknowledged,
+                "refunds_sent": report.refunds_sent,
+            }),
+            ip: None,
+        };
+        audit::record(&gateway.store, event).await;
+    }
     Ok(Some(report))
 }
 

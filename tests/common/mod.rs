@@ -230,3 +230,41 @@ pub fn order_of_authorization<'a>(
         .map(|t| (t.id.0.clone(), order_of[t.order_id.0.as_str()]))
         .collect()
 }
+
+/// One entry of the audit log, as a test reads it.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor_kind: String,
+    pub actor: String,
+    pub order_id: Option<String>,
+    pub outcome: String,
+    pub detail: serde_json::Value,
+    pub ip: Option<String>,
+}
+
+/// The audit log's entries of `action`, oldest first.
+pub async fn audit_entries(store: &Store, action: &'static str) -> Vec<AuditEntry> {
+    use kassa::db::schema::audit_events as a;
+    type Row = (String, String, Option<String>, String, String, Option<String>);
+    let rows: Vec<Row> = store
+        .read(move |c| {
+            a::table
+                .filter(a::action.eq(action))
+                .order((a::created_at.asc(), a::id.asc()))
+                .select((a::actor_kind, a::actor, a::order_id, a::outcome, a::detail, a::ip))
+                .load(c)
+                .map_err(kassa::db::StoreError::from)
+        })
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|(actor_kind, actor, order_id, outcome, detail, ip)| AuditEntry {
+            actor_kind,
+            actor,
+            order_id,
+            outcome,
+            detail: serde_json::from_str(&detail).unwrap(),
+            ip,
+        })
+        .collect()
+}

@@ -149,7 +149,9 @@ pub async fn charge(
         // Sent before (double click, second tab, replay): show where that payment stands.
         return Ok(ctx.see_page());
     }
-    match state.gateway.pay(&ctx.order.id, PayRequest { card, client_ip: client_ip(&req) }).await {
+    let result = state.gateway.pay(&ctx.order.id, PayRequest { card, client_ip: client_ip(&req) }).await;
+    ctx.audit_payment(&state, "card", &result, client_ip(&req)).await;
+    match result {
         Ok(_) => Ok(ctx.see_page()),
         Err(GatewayError::Card(CardError::Expired)) => {
             let errors = CardErrors { expiry: Some(ctx.lang.texts().err_expired), ..CardErrors::default() };

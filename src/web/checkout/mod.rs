@@ -165,6 +165,32 @@ impl Ctx {
     }
 
     /// Back to the page itself: after a POST, so reload and back never post again.
+    /// The customer's «Charge» (card or wallet) in the audit log: amount, means and the order's
+    /// state after it, or the refusal's code. Never card data.
+    pub async fn audit_payment(
+        &self,
+        state: &AppState,
+        means: &str,
+        result: &Result<crate::gateway::PayOutcome, GatewayError>,
+        ip: Option<String>,
+    ) {
+        let event = crate::web::protection::audit::AuditEvent {
+            merchant: Some(self.merchant.id.clone()),
+            order: Some(self.order.id.clone()),
+            actor: crate::web::protection::audit::Actor::Customer,
+            action: "checkout.pay",
+            outcome: result.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code()).to_owned(),
+            detail: serde_json::json!({
+                "amount": crate::money::format_minor(self.order.amount, &self.order.currency),
+                "currency": self.order.currency,
+                "means": means,
+                "state": result.as_ref().ok().map(|o| o.order.state.clone()),
+            }),
+            ip,
+        };
+        crate::web::protection::audit::record(&state.gateway.store, event).await;
+    }
+
     pub fn see_page(&self) -> HttpResponse {
         see_other(&format!("/pay/{}", self.token))
     }

@@ -73,7 +73,9 @@ pub async fn pay(
     }
     let request_wallet = wallet_id.clone();
     let request = WalletRequest { wallet_id, code: form.code, client_ip: client_ip(&req) };
-    match state.gateway.pay_wallet(&ctx.order.id, request).await {
+    let result = state.gateway.pay_wallet(&ctx.order.id, request).await;
+    ctx.audit_payment(&state, "wallet", &result, client_ip(&req)).await;
+    match result {
         Ok(_)
         | Err(
             GatewayError::OrderExpired

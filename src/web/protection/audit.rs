@@ -1,6 +1,7 @@
-//! The audit log of money-changing web-service and API requests and of every change made in the
-//! account and the admin area: who (the credential), what, on which order, from where, and how it
-//! ended. Never card data, never secrets. Entries are only ever inserted: there is no update or
+//! The audit log of every money action — from web services, the API, the account, the admin
+//! area, the customer's «Charge» and the worker's deadlines and settlements — and of every change
+//! made in the account and the admin area: who (the credential), what, on which order, from
+//! where, and how it ended. Never card data, never secrets. Entries are only ever inserted: there is no update or
 //! delete path here, and the database refuses both (a trigger on `audit_events`).
 
 use diesel::prelude::*;
@@ -22,6 +23,10 @@ pub enum Actor {
     Admin(String),
     /// The `kassa` command line, run by whoever operates the server.
     Cli,
+    /// A customer on the hosted payment pages (known by the IP address only).
+    Customer,
+    /// The background worker, acting on a schedule or a deadline.
+    Worker,
 }
 
 impl Actor {
@@ -32,6 +37,8 @@ impl Actor {
             Actor::AccountUser(login) => ("account_user", login),
             Actor::Admin(login) => ("admin", login),
             Actor::Cli => ("cli", "kassa"),
+            Actor::Customer => ("customer", "checkout"),
+            Actor::Worker => ("worker", "kassa"),
         }
     }
 }
@@ -59,7 +66,8 @@ pub struct AuditEvent {
     pub merchant: Option<MerchantId>,
     pub order: Option<OrderId>,
     pub actor: Actor,
-    /// `payrequest`, `charge`, `cancel`, `api.create_order`, `api.confirm`, `api.cancel`.
+    /// `payrequest`, `charge`, `cancel`, `api.create_order`, `api.confirm`, `api.cancel`,
+    /// `checkout.pay`, `worker.deadline`, `worker.settle`…
     pub action: &'static str,
     /// `ok` or the stable error code.
     pub outcome: String,
