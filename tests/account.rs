@@ -645,3 +645,80 @@ async fn settlement_report_of_the_enterprise() {
     assert_eq!(totals.body.lines().nth(1), Some(format!("{today},RUB,1,12.00,0,0.00").as_str()));
     assert_eq!(get(&c, &format!("{}/account/settlement.csv?date=03.12.2026", app.address)).await.status, 400);
 }
+
+/// A manager keeps up the shop's return URLs, notifications and e-mails; the platform's settings
+/// are shown, not changed, even when a forged form sends them; other roles and other
+/// enterprises get nothing; every change is audited as old → new.
+#[tokio::test]
+async fn a_manager_keeps_up_the_shops_settings_and_only_those() {
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 2301, |m| m.max_amount = Some(500_000)).await;
+    let theirs = add_merchant(&app.gateway, 2302, |_| {}).await;
+    add_account_user(&app, &m, "shop_manager", "manager").await;
+    add_account_user(&app, &m, "shop_viewer", "viewer").await;
+    let c = signed_in(&app, "shop_manager").await;
+    let url = format!("{}/account/settings/2301", app.address);
+
+    let index = get(&c, &format!("{}/account/settings", app.address)).await;
+    assert_eq!((index.status, index.location.as_deref()), (303, Some("/account/settings/2301")));
+    let page = get(&c, &url).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Set by the platform") && page.body.contains("5000.00"), "{}", page.body);
+    let csrf = hidden(&page.body, "csrf").unwrap();
+
+    // A wrong URL is refused beside its field and nothing is saved.
+    let bad =
+        post(&c, &url, &[("csrf", &csrf), ("url_return_ok", "shop.example/thanks"), ("after_payment", "result")]).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("id=\"error-url_return_ok\""), "{}", bad.body);
+    assert_eq!(post(&c, &url, &[("csrf", "forged"), ("after_payment", "result")]).await.status, 403);
+
+    let saved = post(
+        &c,
+        &url,
+        &[
+            ("csrf", &csrf),
+            ("url_return_ok", "https://shop.example/thanks"),
+            ("after_payment", "redirect"),
+            ("notification_url", "https://shop.example/notify"),
+            ("notification_protocol", "post"),
+            ("staff_emails", "sales@shop.example"),
+            // Not the manager's to change: ignored.
+            ("max_amount", "1.00"),
+            ("means_wallet", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (saved.status, saved.location.as_deref()),
+        (303, Some("/account/settings/2301?saved=1")),
+        "{}",
+        saved.body
+    );
+    let after = app.gateway.merchant_by_number(2301).await.unwrap();
+    assert_eq!(after.url_return_ok.as_deref(), Some("https://shop.example/thanks"));
+    assert_eq!(after.after_payment, "redirect");
+    assert_eq!(after.notification_url.as_deref(), Some("https://shop.example/notify"));
+    assert_eq!(after.staff_emails.as_deref(), Some("sales@shop.example"));
+    assert!(!after.customer_emails, "the unticked box switches receipts off");
+    assert_eq!(
+        (after.max_amount, after.payment_means.as_str(), after.test_mode),
+        (Some(500_000), m.payment_means.as_str(), m.test_mode)
+    );
+
+    let entries = common::audit_entries(&app.gateway.store, "account.merchant_update").await;
+    assert_eq!(entries.len(), 1, "the refused saves are not changes: {entries:?}");
+    let changes = &entries[0].detail["changes"];
+    assert_eq!(changes["url_return_ok"]["new"], "https://shop.example/thanks");
+    assert_eq!(changes["after_payment"], serde_json::json!({"old": "result", "new": "redirect"}));
+    assert!(changes.get("max_amount").is_none() && changes.get("means_wallet").is_none(), "{changes}");
+    assert_eq!((entries[0].actor_kind.as_str(), entries[0].actor.as_str()), ("account_user", "shop_manager"));
+
+    // Other enterprises' shops do not exist for the user; a viewer has no settings.
+    assert_eq!(get(&c, &format!("{}/account/settings/{}", app.address, theirs.merchant_number)).await.status, 404);
+    let v = signed_in(&app, "shop_viewer").await;
+    assert_eq!(get(&v, &url).await.status, 403);
+    assert_eq!(get(&v, &format!("{}/account/settings", app.address)).await.status, 403);
+    assert_eq!(post(&v, &url, &[("csrf", "x"), ("after_payment", "result")]).await.status, 403);
+    assert!(!get(&v, &format!("{}/account", app.address)).await.body.contains("/account/settings"));
+}

@@ -13,6 +13,7 @@ mod filter;
 pub(crate) mod login;
 mod monitor;
 pub(crate) mod session;
+mod settings;
 mod signing_key;
 mod stats;
 pub(crate) mod two_factor;
@@ -105,6 +106,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/totp", web::post().to(two_factor::setup_submit))
             .route("/totp/disable", web::post().to(two_factor::disable))
             .route("/signing-key", web::get().to(signing_key::page))
+            .route("/settings", web::get().to(settings::index))
+            .route("/settings/{number}", web::get().to(settings::show))
+            .route("/settings/{number}", web::post().to(settings::save))
             .route("/users", web::get().to(users::list))
             .route("/users", web::post().to(users::create))
             .route("/users/require-totp", web::post().to(users::require_totp))

@@ -140,6 +140,11 @@ impl Account {
         self.access.role_for(merchant).is_some_and(|r| r >= Role::Operator)
     }
 
+    /// Keeps up the settings of at least one merchant.
+    pub fn manages_a_merchant(&self) -> bool {
+        self.role == Role::Manager
+    }
+
     /// Manages the enterprise's users: a manager of every merchant.
     pub fn is_manager(&self) -> bool {
         self.access == Access::All(Role::Manager)

@@ -410,6 +410,40 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     Ok((settings, origins.join(" ")))
 }
 
+/// Stores checked settings of merchant `id` in one transaction; returns the merchant as stored
+/// now and what changed as the audit log shows it (`{field: {old, new}}`), compared as stored,
+/// so a change of spelling alone (a currency list's order) is no change.
+pub(crate) async fn apply_settings(
+    store: &db::Store,
+    id: &MerchantId,
+    settings: Settings,
+    origins: String,
+) -> Result<(Merchant, serde_json::Value), StoreError> {
+    let id = id.clone();
+    store
+        .write(move |c| {
+            let stored = |c: &mut db::AnyConnection| -> QueryResult<(Merchant, Vec<(&'static str, String)>)> {
+                let m: Merchant = merchants::table.find(&id).select(Merchant::as_select()).first(c)?;
+                let ancestors = CheckoutSettings::of_merchant(c, &m.id)?.map(|s| s.frame_ancestors).unwrap_or_default();
+                let view = audit_view(&SettingsForm::of(&m, &ancestors));
+                Ok((m, view))
+            };
+            let (_, old) = stored(c)?;
+            diesel::update(merchants::table.find(&id)).set(&settings).execute(c)?;
+            if origins.is_empty() {
+                diesel::delete(checkout_settings::table.find(&id)).execute(c)?;
+            } else {
+                CheckoutSettings { merchant_id: id.clone(), frame_ancestors: origins, updated_at: db::now() }
+                    .save(c)?;
+            }
+            let (merchant, new) = stored(c)?;
+            let pairs: Vec<(&str, String, String)> =
+                old.into_iter().zip(new).map(|((field, before), (_, after))| (field, before, after)).collect();
+            Ok::<_, StoreError>((merchant, diff(&pairs)))
+        })
+        .await
+}
+
 /// The settings as the audit log compares them (never a secret).
 fn audit_view(f: &SettingsForm) -> Vec<(&'static str, String)> {
     vec![
@@ -565,36 +599,14 @@ pub async fn save(
             return Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body));
         }
     };
-    let old = audit_view(&SettingsForm::of(&loaded.merchant, &loaded.frame_ancestors));
-    let id = loaded.merchant.id.clone();
-    let s = settings.clone();
-    let o = origins.clone();
-    state
-        .gateway
-        .store
-        .write(move |c| {
-            diesel::update(merchants::table.find(&id)).set(&s).execute(c)?;
-            if o.is_empty() {
-                diesel::delete(checkout_settings::table.find(&id)).execute(c)?;
-            } else {
-                CheckoutSettings { merchant_id: id.clone(), frame_ancestors: o, updated_at: db::now() }.save(c)?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .await?;
-    // Compare what was stored before with what is stored now (normalised, e.g. currency lists).
-    let now = load(&state, &path).await?;
-    let new = audit_view(&SettingsForm::of(&now.merchant, &now.frame_ancestors));
-    let pairs: Vec<(&str, String, String)> =
-        old.into_iter().zip(new).map(|((field, before), (_, after))| (field, before, after)).collect();
-    let changes = diff(&pairs);
+    let (merchant, changes) = apply_settings(&state.gateway.store, &loaded.merchant.id, settings, origins).await?;
     if changes.as_object().is_some_and(|m| !m.is_empty()) {
         let detail = json!({
-            "enterprise": now.enterprise.id.0,
-            "merchant_number": now.merchant.merchant_number,
+            "enterprise": loaded.enterprise.id.0,
+            "merchant_number": merchant.merchant_number,
             "changes": changes,
         });
-        audit(&state, &admin, Some(now.merchant.id.clone()), "admin.merchant_update", detail).await;
+        audit(&state, &admin, Some(merchant.id.clone()), "admin.merchant_update", detail).await;
     }
     Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/admin/merchants/{}?saved=1", path))).finish())
 }
