@@ -228,6 +228,9 @@ async fn a_viewer_sees_but_cannot_move_money() {
     let details = get(&c, &format!("{}/account/orders/{}", app.address, order.billnumber)).await;
     assert_eq!(details.status, 200);
     assert!(details.body.contains("view-1"));
+    let title = &details.body[details.body.find("<title>").unwrap()..details.body.find("</title>").unwrap()];
+    assert_eq!(title, format!("<title>Order {} · Kassa account", order.billnumber), "a short title");
+    assert_eq!(details.body.matches("<h2>Timeline</h2>").count(), 1, "the timeline is shown once");
     assert!(hidden(&details.body, "nonce").is_none(), "no confirm form for a viewer");
     assert!(!details.body.contains("Review cancel"));
     let csrf = hidden(&details.body, "csrf").unwrap();
