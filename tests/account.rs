@@ -304,7 +304,6 @@ async fn filters_keyset_paging_and_the_csv_export_agree() {
     assert_eq!(unique.len(), 59);
     let first = get(&c, &format!("{}/account/orders", app.address)).await.body;
     assert_eq!(billnumbers(&first).len(), 50);
-    assert!(!first.contains("OFFSET"));
 
     let only = |q: &str, expect: Vec<&str>| {
         let (c, address, q) = (c.clone(), app.address.clone(), q.to_owned());
