@@ -261,6 +261,13 @@ async fn all_pages(c: &reqwest::Client, address: &str, query: &str) -> Vec<Strin
     panic!("the pages never end: {url}");
 }
 
+/// The monitor's table row (`<tr>…</tr>`) of this billnumber.
+fn row_of<'a>(html: &'a str, billnumber: &str) -> &'a str {
+    let link = html.find(&format!("<a href=\"/account/orders/{billnumber}\">")).expect("the order's row");
+    let start = html[..link].rfind("<tr>").unwrap();
+    &html[start..link + html[link..].find("</tr>").unwrap()]
+}
+
 fn billnumbers(html: &str) -> Vec<String> {
     html.split("<a href=\"/account/orders/").skip(1).map(|s| s[..s.find('"').unwrap()].to_owned()).collect()
 }
@@ -304,6 +311,10 @@ async fn filters_keyset_paging_and_the_csv_export_agree() {
     assert_eq!(unique.len(), 59);
     let first = get(&c, &format!("{}/account/orders", app.address)).await.body;
     assert_eq!(billnumbers(&first).len(), 50);
+    // The means column: the brand with the card's masked last four; unpaid orders show none.
+    let master_row = row_of(&first, &master.billnumber);
+    assert!(master_row.contains("<td>MasterCard ******4444</td>"), "{master_row}");
+    assert!(!row_of(&first, &created[54]).contains("******"), "an unpaid order has no card");
 
     let only = |q: &str, expect: Vec<&str>| {
         let (c, address, q) = (c.clone(), app.address.clone(), q.to_owned());
@@ -357,13 +368,16 @@ async fn filters_keyset_paging_and_the_csv_export_agree() {
     let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
     assert_eq!(
         lines.next().unwrap(),
-        "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,response_code,test"
+        "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,card,response_code,test"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     let csv_bills: Vec<String> = rows.iter().map(|r| r[3].to_owned()).collect();
     assert_eq!(csv_bills, all);
     let usd_row = rows.iter().find(|r| r[3] == usd.billnumber).unwrap();
     assert_eq!((usd_row[5], usd_row[6]), ("75.50", "USD"));
+    assert_eq!((usd_row[8], usd_row[9]), ("", ""), "unpaid: no means, no card");
+    let master_row = rows.iter().find(|r| r[3] == master.billnumber).unwrap();
+    assert_eq!((master_row[8], master_row[9], master_row[10]), ("MasterCard", "******4444", "AS000"));
     assert!(time::OffsetDateTime::parse(usd_row[0], &time::format_description::well_known::Rfc3339).is_ok());
     let filtered = get(&c, &format!("{}/account/orders.csv?state=Delayed&state=Approved", app.address)).await.body;
     let mut bills: Vec<&str> =
