@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::account::{PASSWORD, add_account_user, client, get, hidden, paid_order, post, sign_in, signed_in};
-use common::{add_merchant, request, spawn_app};
+use common::account::{PASSWORD, add_account_user, by_id, client, get, hidden, paid_order, post, sign_in, signed_in};
+use common::{add_merchant, request, spawn_app, two_stage};
 use diesel::prelude::*;
 use kassa::db::StoreError;
 use kassa::db::models::Order;
@@ -239,6 +239,78 @@ async fn a_viewer_sees_but_cannot_move_money() {
     let plan = get(&c, &format!("{}/account/orders/{}/cancel", app.address, order.billnumber)).await;
     assert_eq!(plan.status, 403);
     assert_eq!(reload(&app, &order).await.state, "Delayed");
+}
+
+/// The details page's common info, as in Assist's "Common info" tab: the type, the shop's
+/// original amount with the rate, the customer's data, the card, cardholder, approval code and
+/// answer of the payment, and what cancels gave back; a declined order shows why.
+#[tokio::test]
+async fn order_details_show_the_common_info() {
+    use kassa::db::schema::exchange_rates as rates;
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 2011, |_| {}).await;
+    add_account_user(&app, &m, "shop_viewer", "viewer").await;
+    let since = kassa::db::now() - time::Duration::hours(1);
+    app.gateway
+        .store
+        .write(move |c| {
+            diesel::insert_into(rates::table)
+                .values((
+                    rates::id.eq(kassa::db::new_id()),
+                    rates::from_currency.eq("USD"),
+                    rates::to_currency.eq("RUB"),
+                    rates::rate.eq("92.1234"),
+                    rates::valid_from.eq(since),
+                ))
+                .execute(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    let mut r = request(&m, "info-1", "10.00");
+    r.order_currency = Some("USD".into());
+    (r.firstname, r.middlename, r.lastname) = (Some("Ivan".into()), Some("Ivanovich".into()), Some("Petrov".into()));
+    r.email = Some("ivan@example.com".into());
+    r.mobile_phone = Some("+7 900 123-45-67".into());
+    (r.address, r.city, r.zip, r.country) =
+        (Some("Tverskaya 1".into()), Some("Moscow".into()), Some("125009".into()), Some("RU".into()));
+    let order = app.gateway.create_order(r).await.unwrap();
+    let card = common::card("4111111111111111");
+    let paid = app.gateway.pay(&order.id, kassa::gateway::PayRequest { card, client_ip: None }).await.unwrap();
+    let approval = paid.operation.approval_code.clone().expect("an approval code");
+    let cancel = kassa::gateway::CancelRequest {
+        amount: Some(2_000),
+        reason: Some(1),
+        external_refund_id: None,
+        actor: Some("account:shop_operator".into()),
+    };
+    app.gateway.cancel(&order.id, cancel).await.unwrap();
+    let declined = app.gateway.create_order(two_stage(request(&m, "info-2", "5.00"))).await.unwrap();
+    let card = common::card("4000000000000002");
+    app.gateway.pay(&declined.id, kassa::gateway::PayRequest { card, client_ip: None }).await.unwrap();
+    let c = signed_in(&app, "shop_viewer").await;
+
+    let page = get(&c, &format!("{}/account/orders/{}", app.address, order.billnumber)).await.body;
+    let field = |id: &str| by_id(&page, id);
+    assert_eq!(field("type").as_deref(), Some("one-stage"));
+    assert_eq!(field("original").as_deref(), Some("10.00 USD at rate 92.1234"));
+    assert_eq!(field("customer").as_deref(), Some("Ivan Ivanovich Petrov &lt;ivan@example.com&gt;"));
+    assert_eq!(field("phone").as_deref(), Some("+7 900 123-45-67"));
+    assert_eq!(field("address").as_deref(), Some("Tverskaya 1, Moscow, 125009, RU"));
+    assert_eq!(field("card").as_deref(), Some("411111******1111"));
+    assert_eq!(field("cardholder").as_deref(), Some("IVAN PETROV"));
+    assert_eq!(field("approval"), Some(approval));
+    assert_eq!(field("response").as_deref(), Some("AS000 Operation successful"));
+    assert_eq!(field("cancels").as_deref(), Some("1, 20.00 RUB given back"));
+
+    let page = get(&c, &format!("{}/account/orders/{}", app.address, declined.billnumber)).await.body;
+    let field = |id: &str| by_id(&page, id);
+    assert_eq!(field("type").as_deref(), Some("two-stage"));
+    assert_eq!(field("response").as_deref(), Some("AS100 Authorization declined"));
+    assert_eq!(field("cancels").as_deref(), Some("0, 0.00 RUB given back"));
+    for absent in ["original", "card", "cardholder", "approval", "phone", "address"] {
+        assert_eq!(field(absent), None, "{absent} on a declined order in roubles without customer data");
+    }
 }
 
 /// Billnumbers of every page of a view, following the "Next page" links.
