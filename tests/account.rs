@@ -4,8 +4,8 @@
 
 mod common;
 
-use common::account::{PASSWORD, add_account_user, client, get, hidden, paid_order, post, sign_in, signed_in};
-use common::{add_merchant, request, spawn_app};
+use common::account::{PASSWORD, add_account_user, by_id, client, get, hidden, paid_order, post, sign_in, signed_in};
+use common::{add_merchant, request, spawn_app, two_stage};
 use diesel::prelude::*;
 use kassa::db::StoreError;
 use kassa::db::models::Order;
@@ -228,6 +228,9 @@ async fn a_viewer_sees_but_cannot_move_money() {
     let details = get(&c, &format!("{}/account/orders/{}", app.address, order.billnumber)).await;
     assert_eq!(details.status, 200);
     assert!(details.body.contains("view-1"));
+    let title = &details.body[details.body.find("<title>").unwrap()..details.body.find("</title>").unwrap()];
+    assert_eq!(title, format!("<title>Order {} · Kassa account", order.billnumber), "a short title");
+    assert_eq!(details.body.matches("<h2>Timeline</h2>").count(), 1, "the timeline is shown once");
     assert!(hidden(&details.body, "nonce").is_none(), "no confirm form for a viewer");
     assert!(!details.body.contains("Review cancel"));
     let csrf = hidden(&details.body, "csrf").unwrap();
@@ -236,6 +239,78 @@ async fn a_viewer_sees_but_cannot_move_money() {
     let plan = get(&c, &format!("{}/account/orders/{}/cancel", app.address, order.billnumber)).await;
     assert_eq!(plan.status, 403);
     assert_eq!(reload(&app, &order).await.state, "Delayed");
+}
+
+/// The details page's common info, as in Assist's "Common info" tab: the type, the shop's
+/// original amount with the rate, the customer's data, the card, cardholder, approval code and
+/// answer of the payment, and what cancels gave back; a declined order shows why.
+#[tokio::test]
+async fn order_details_show_the_common_info() {
+    use kassa::db::schema::exchange_rates as rates;
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 2011, |_| {}).await;
+    add_account_user(&app, &m, "shop_viewer", "viewer").await;
+    let since = kassa::db::now() - time::Duration::hours(1);
+    app.gateway
+        .store
+        .write(move |c| {
+            diesel::insert_into(rates::table)
+                .values((
+                    rates::id.eq(kassa::db::new_id()),
+                    rates::from_currency.eq("USD"),
+                    rates::to_currency.eq("RUB"),
+                    rates::rate.eq("92.1234"),
+                    rates::valid_from.eq(since),
+                ))
+                .execute(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    let mut r = request(&m, "info-1", "10.00");
+    r.order_currency = Some("USD".into());
+    (r.firstname, r.middlename, r.lastname) = (Some("Ivan".into()), Some("Ivanovich".into()), Some("Petrov".into()));
+    r.email = Some("ivan@example.com".into());
+    r.mobile_phone = Some("+7 900 123-45-67".into());
+    (r.address, r.city, r.zip, r.country) =
+        (Some("Tverskaya 1".into()), Some("Moscow".into()), Some("125009".into()), Some("RU".into()));
+    let order = app.gateway.create_order(r).await.unwrap();
+    let card = common::card("4111111111111111");
+    let paid = app.gateway.pay(&order.id, kassa::gateway::PayRequest { card, client_ip: None }).await.unwrap();
+    let approval = paid.operation.approval_code.clone().expect("an approval code");
+    let cancel = kassa::gateway::CancelRequest {
+        amount: Some(2_000),
+        reason: Some(1),
+        external_refund_id: None,
+        actor: Some("account:shop_operator".into()),
+    };
+    app.gateway.cancel(&order.id, cancel).await.unwrap();
+    let declined = app.gateway.create_order(two_stage(request(&m, "info-2", "5.00"))).await.unwrap();
+    let card = common::card("4000000000000002");
+    app.gateway.pay(&declined.id, kassa::gateway::PayRequest { card, client_ip: None }).await.unwrap();
+    let c = signed_in(&app, "shop_viewer").await;
+
+    let page = get(&c, &format!("{}/account/orders/{}", app.address, order.billnumber)).await.body;
+    let field = |id: &str| by_id(&page, id);
+    assert_eq!(field("type").as_deref(), Some("one-stage"));
+    assert_eq!(field("original").as_deref(), Some("10.00 USD at rate 92.1234"));
+    assert_eq!(field("customer").as_deref(), Some("Ivan Ivanovich Petrov &lt;ivan@example.com&gt;"));
+    assert_eq!(field("phone").as_deref(), Some("+7 900 123-45-67"));
+    assert_eq!(field("address").as_deref(), Some("Tverskaya 1, Moscow, 125009, RU"));
+    assert_eq!(field("card").as_deref(), Some("411111******1111"));
+    assert_eq!(field("cardholder").as_deref(), Some("IVAN PETROV"));
+    assert_eq!(field("approval"), Some(approval));
+    assert_eq!(field("response").as_deref(), Some("AS000 Operation successful"));
+    assert_eq!(field("cancels").as_deref(), Some("1, 20.00 RUB given back"));
+
+    let page = get(&c, &format!("{}/account/orders/{}", app.address, declined.billnumber)).await.body;
+    let field = |id: &str| by_id(&page, id);
+    assert_eq!(field("type").as_deref(), Some("two-stage"));
+    assert_eq!(field("response").as_deref(), Some("AS100 Authorization declined"));
+    assert_eq!(field("cancels").as_deref(), Some("0, 0.00 RUB given back"));
+    for absent in ["original", "card", "cardholder", "approval", "phone", "address"] {
+        assert_eq!(field(absent), None, "{absent} on a declined order in roubles without customer data");
+    }
 }
 
 /// Billnumbers of every page of a view, following the "Next page" links.
@@ -256,6 +331,13 @@ async fn all_pages(c: &reqwest::Client, address: &str, query: &str) -> Vec<Strin
         }
     }
     panic!("the pages never end: {url}");
+}
+
+/// The monitor's table row (`<tr>…</tr>`) of this billnumber.
+fn row_of<'a>(html: &'a str, billnumber: &str) -> &'a str {
+    let link = html.find(&format!("<a href=\"/account/orders/{billnumber}\">")).expect("the order's row");
+    let start = html[..link].rfind("<tr>").unwrap();
+    &html[start..link + html[link..].find("</tr>").unwrap()]
 }
 
 fn billnumbers(html: &str) -> Vec<String> {
@@ -301,7 +383,10 @@ async fn filters_keyset_paging_and_the_csv_export_agree() {
     assert_eq!(unique.len(), 59);
     let first = get(&c, &format!("{}/account/orders", app.address)).await.body;
     assert_eq!(billnumbers(&first).len(), 50);
-    assert!(!first.contains("OFFSET"));
+    // The means column: the brand with the card's masked last four; unpaid orders show none.
+    let master_row = row_of(&first, &master.billnumber);
+    assert!(master_row.contains("<td>MasterCard ******4444</td>"), "{master_row}");
+    assert!(!row_of(&first, &created[54]).contains("******"), "an unpaid order has no card");
 
     let only = |q: &str, expect: Vec<&str>| {
         let (c, address, q) = (c.clone(), app.address.clone(), q.to_owned());
@@ -355,13 +440,16 @@ async fn filters_keyset_paging_and_the_csv_export_agree() {
     let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
     assert_eq!(
         lines.next().unwrap(),
-        "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,response_code,test"
+        "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,card,response_code,test"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     let csv_bills: Vec<String> = rows.iter().map(|r| r[3].to_owned()).collect();
     assert_eq!(csv_bills, all);
     let usd_row = rows.iter().find(|r| r[3] == usd.billnumber).unwrap();
     assert_eq!((usd_row[5], usd_row[6]), ("75.50", "USD"));
+    assert_eq!((usd_row[8], usd_row[9]), ("", ""), "unpaid: no means, no card");
+    let master_row = rows.iter().find(|r| r[3] == master.billnumber).unwrap();
+    assert_eq!((master_row[8], master_row[9], master_row[10]), ("MasterCard", "******4444", "AS000"));
     assert!(time::OffsetDateTime::parse(usd_row[0], &time::format_description::well_known::Rfc3339).is_ok());
     let filtered = get(&c, &format!("{}/account/orders.csv?state=Delayed&state=Approved", app.address)).await.body;
     let mut bills: Vec<&str> =

@@ -113,3 +113,46 @@ pub fn by_id(html: &str, id: &str) -> Option<String> {
     let end = html[start..].find("</")?;
     Some(html[start..start + end].to_owned())
 }
+
+/// `n` copies of `template`, each with its own id, billnumber (`8…`, sixteen digits) and order
+/// number (`bulk-00000`…), changed by `shape(i, order)` and written straight to the database:
+/// thousands of orders in a second or two, where creating them through the gateway would take a
+/// minute. Returned in the order of `i`.
+pub async fn bulk_orders(app: &TestApp, template: &Order, n: usize, shape: impl Fn(usize, &mut Order)) -> Vec<Order> {
+    use kassa::db::AnyConnection;
+    use kassa::db::models::OrderId;
+    use kassa::db::schema::orders;
+    let rows: Vec<Order> = (0..n)
+        .map(|i| {
+            let mut o = template.clone();
+            o.id = OrderId::new();
+            o.billnumber = format!("8{i:015}");
+            o.order_number = format!("bulk-{i:05}");
+            shape(i, &mut o);
+            o
+        })
+        .collect();
+    let written = rows.clone();
+    app.gateway
+        .store
+        .write(move |c| {
+            match c {
+                // One statement per row on SQLite: diesel's multi-row insert there would open a
+                // transaction inside the writer's.
+                AnyConnection::Sqlite(s) => {
+                    for o in &written {
+                        diesel::insert_into(orders::table).values(o).execute(s)?;
+                    }
+                }
+                AnyConnection::Postgresql(p) => {
+                    for chunk in written.chunks(500) {
+                        diesel::insert_into(orders::table).values(chunk).execute(p)?;
+                    }
+                }
+            }
+            Ok::<_, kassa::db::StoreError>(())
+        })
+        .await
+        .expect("insert orders");
+    rows
+}

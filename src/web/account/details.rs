@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 
 use super::AccountError;
+use super::common_info::CommonInfo;
 use super::login::{html, render};
 use super::session::{Account, issue_nonce, signed_in};
 use crate::db::models::{Merchant, Operation, Order, Transaction};
@@ -99,6 +100,7 @@ struct DetailsPage {
     account: Account,
     order: Order,
     merchant: Merchant,
+    info: CommonInfo,
     amount: String,
     remaining: String,
     held: String,
@@ -181,6 +183,7 @@ pub async fn page(
         .await?;
     let (log, audit) = log;
     let timeline = timeline(&order, &ops, &txs.0, &log, &audit, &account.zone);
+    let info = CommonInfo::of(&order, &ops);
     let cur = order.currency.clone();
     let operations = ops
         .iter()
@@ -256,6 +259,7 @@ pub async fn page(
         confirm_by: account.zone.show_opt(order.confirm_deadline),
         account,
         merchant,
+        info,
         operations,
         transactions,
         deliveries,

@@ -6,6 +6,7 @@
 
 mod actions;
 mod chart;
+mod common_info;
 mod dashboard;
 mod details;
 mod error;

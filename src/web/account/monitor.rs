@@ -36,6 +36,8 @@ pub struct Row {
     pub amount: String,
     pub currency: String,
     pub means: String,
+    /// The card of the latest payment attempt, masked down to its last four (`******4242`).
+    pub card: String,
     pub state: String,
     pub response_code: String,
     pub test: bool,
@@ -55,11 +57,25 @@ impl Row {
             currency: order.currency.clone(),
             // The means the order was paid with (a card brand, or `Wallet`), not the allowed list.
             means: order.card_brand.clone().unwrap_or_default(),
+            card: order.card_last4.as_deref().map(mask_last4).unwrap_or_default(),
             state: order.state.clone(),
             response_code: found.response_code.clone().unwrap_or_default(),
             test: order.test_mode,
         }
     }
+
+    /// The page's means column: `VISA ******4242`; only the card of a declined attempt (the
+    /// brand is kept for a successful payment); nothing for an unpaid order.
+    pub fn paid_with(&self) -> String {
+        [self.means.as_str(), self.card.as_str()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// A card known only by its last four, masked the way the order details show the full mask
+/// (`411111******4242`): the same tail, so the two pages can be matched by eye. Orders keep only
+/// the last four; the first six are on the payment operation.
+fn mask_last4(last4: &str) -> String {
+    format!("******{last4}")
 }
 
 fn customer(order: &Order) -> String {
@@ -142,7 +158,7 @@ pub async fn page(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
 /// the enterprise's zone, so spreadsheets and scripts read one format; the `from`/`to` filter
 /// still picks the enterprise's local days.
 pub const CSV_HEADER: &str =
-    "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,response_code,test\r\n";
+    "created_at,merchant,order_number,billnumber,state,amount,currency,customer,means,card,response_code,test\r\n";
 
 fn csv_line(row: &Row) -> String {
     let test = if row.test { "test" } else { "live" };
@@ -156,6 +172,7 @@ fn csv_line(row: &Row) -> String {
         row.currency.clone(),
         row.customer.clone(),
         row.means.clone(),
+        row.card.clone(),
         row.response_code.clone(),
         test.to_owned(),
     ];
