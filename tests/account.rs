@@ -281,8 +281,8 @@ async fn order_details_show_the_common_info() {
     let cancel = kassa::gateway::CancelRequest {
         amount: Some(2_000),
         reason: Some(1),
-        external_refund_id: None,
         actor: Some("account:shop_operator".into()),
+        ..kassa::gateway::CancelRequest::default()
     };
     app.gateway.cancel(&order.id, cancel).await.unwrap();
     let declined = app.gateway.create_order(two_stage(request(&m, "info-2", "5.00"))).await.unwrap();
