@@ -112,6 +112,8 @@ pub async fn create(
 pub enum Shown {
     SecretWord(String),
     WebhookSecret(String),
+    /// Made when a webhook URL is first saved.
+    FirstWebhookSecret(String),
 }
 
 /// The settings form as typed (checkboxes are present when ticked).
@@ -569,7 +571,12 @@ pub async fn save(
     let id = loaded.merchant.id.clone();
     let s = settings.clone();
     let o = origins.clone();
-    state
+    // The worker signs every webhook and refuses to send one unsigned, so a URL saved without a
+    // secret would fail every delivery: the first URL comes with its secret, shown once.
+    let first_secret = (settings.webhook_url.is_some() && loaded.merchant.webhook_secrets.is_none())
+        .then(crate::worker::webhook::new_secret);
+    let secret = first_secret.clone();
+    let secret_set = state
         .gateway
         .store
         .write(move |c| {
@@ -579,7 +586,12 @@ pub async fn save(
             } else {
                 CheckoutSettings { merchant_id: id.clone(), frame_ancestors: o, updated_at: db::now() }.save(c)?;
             }
-            Ok::<_, StoreError>(())
+            let Some(secret) = secret else { return Ok::<_, StoreError>(false) };
+            // Unless a rotation got there first: its secret is the one the shop was given.
+            let set = diesel::update(merchants::table.find(&id).filter(merchants::webhook_secrets.is_null()))
+                .set(merchants::webhook_secrets.eq(Some(secret)))
+                .execute(c)?;
+            Ok(set == 1)
         })
         .await?;
     // Compare what was stored before with what is stored now (normalised, e.g. currency lists).
@@ -595,6 +607,14 @@ pub async fn save(
             "changes": changes,
         });
         audit(&state, &admin, Some(now.merchant.id.clone()), "admin.merchant_update", detail).await;
+    }
+    if let (Some(secret), true) = (first_secret, secret_set) {
+        let detail = json!({ "enterprise": now.enterprise.id.0, "merchant_number": now.merchant.merchant_number });
+        audit(&state, &admin, Some(now.merchant.id.clone()), "admin.webhook_secret_create", detail).await;
+        // Shown on the answer itself: a redirect could not carry it, and it is shown only now.
+        let notice = Some("Saved. The change applies to the next request.");
+        let page = now.into_view(admin, Errors::default(), notice, Some(Shown::FirstWebhookSecret(secret)));
+        return Ok(html(render(&page)?));
     }
     Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/admin/merchants/{}?saved=1", path))).finish())
 }
