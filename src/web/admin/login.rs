@@ -140,12 +140,21 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Into the admin area under a fresh session id; the login's failure count is cleared.
+/// Into the admin area under a fresh session id, or first to a new password after another
+/// admin's reset; the login's failure count is cleared.
 async fn finish(state: &AppState, admin: &Admin) -> Result<HttpResponse, AdminError> {
-    let login = admin.login.clone();
-    state.gateway.store.write(move |c| clear_failures(c, &login)).await?;
-    let token = advance_hash(state, admin.session_hash.clone(), Stage::Full).await?;
-    Ok(HttpResponse::SeeOther().insert_header(("Location", "/admin")).cookie(session::cookie(state, token)).finish())
+    let (login, user) = (admin.login.clone(), admin.user_id.clone());
+    let must_change = state
+        .gateway
+        .store
+        .write(move |c| {
+            clear_failures(c, &login)?;
+            users::table.find(&user).select(users::must_change_password).first::<bool>(c).map_err(StoreError::from)
+        })
+        .await?;
+    let stage = if must_change { Stage::Password } else { Stage::Full };
+    let token = advance_hash(state, admin.session_hash.clone(), stage).await?;
+    Ok(HttpResponse::SeeOther().insert_header(("Location", page(stage))).cookie(session::cookie(state, token)).finish())
 }
 
 pub async fn step_submit(
