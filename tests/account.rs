@@ -148,6 +148,48 @@ async fn ten_failures_lock_the_login_and_the_answer_never_tells_whether_it_exist
 }
 
 #[tokio::test]
+async fn thirty_simultaneous_wrong_passwords_lock_the_login_and_lose_no_count() {
+    let app = spawn_app().await;
+    let m = add_merchant(&app.gateway, 2009, |_| {}).await;
+    add_account_user(&app, &m, "shop_operator", "operator").await;
+    // Three client addresses (all loopback), ten attempts each: under the per-IP burst, so
+    // every answer comes from the per-login lock, not the rate limiter.
+    let mut attempts = tokio::task::JoinSet::new();
+    for i in 0..30u8 {
+        let address = app.address.clone();
+        let local = std::net::IpAddr::from([127, 0, 0, 1 + i % 3]);
+        attempts.spawn(async move {
+            let c = reqwest::Client::builder().cookie_store(true).local_address(local).build().unwrap();
+            sign_in(&c, &address, "shop_operator", "not-the-password").await
+        });
+    }
+    while let Some(answer) = attempts.join_next().await {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status, 401, "{}", answer.body);
+        assert!(answer.body.contains(REFUSED));
+    }
+    // Each attempt is counted before its password is verified and a locked login verifies
+    // none: exactly the ten that locked it were judged, and all ten are on record.
+    let (failures, locked_until): (i32, Option<time::PrimitiveDateTime>) = app
+        .gateway
+        .store
+        .read(|c| {
+            account_sign_ins::table
+                .find("shop_operator")
+                .select((account_sign_ins::failures, account_sign_ins::locked_until))
+                .first(c)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(failures, 10);
+    assert!(locked_until.is_some_and(|t| t > kassa::db::now()), "the login is locked");
+    let locked = sign_in(&client(), &app.address, "shop_operator", PASSWORD).await;
+    assert_eq!(locked.status, 401, "the right password does not open a locked login");
+    assert!(locked.body.contains(REFUSED));
+}
+
+#[tokio::test]
 async fn forms_without_the_csrf_token_are_refused() {
     let app = spawn_app().await;
     let m = add_merchant(&app.gateway, 2003, |_| {}).await;

@@ -391,6 +391,34 @@ async fn a_rotated_secret_word_signs_and_the_old_one_no_longer_does() {
 }
 
 #[tokio::test]
+async fn the_first_webhook_url_comes_with_its_secret_shown_once() {
+    let app = spawn_app().await;
+    let (c, _) = admin_client(&app, "root").await;
+    let csrf = csrf(&c, &app.address).await;
+    let id = create_enterprise(&c, &app.address, &csrf, "Acme Trading").await;
+    let (path, _) = create_merchant(&c, &app.address, &csrf, &id, "7004").await;
+    assert_eq!(merchant(&app, 7004).await.webhook_secrets, None);
+
+    // Without a secret the worker would refuse every delivery: saving the URL makes one.
+    let url = "https://shop.example/kassa-webhook";
+    let p = save_settings(&c, &app.address, &path, &[("webhook_url", Some(url))]).await;
+    assert_eq!(p.status, 200, "{}", p.body);
+    let secret = by_id(&p.body, "shown-webhook-secret").expect("the new webhook secret is shown");
+    let m = merchant(&app, 7004).await;
+    assert_eq!((m.webhook_url.as_deref(), m.webhook_secrets.as_deref()), (Some(url), Some(secret.as_str())));
+
+    // Saved again, or moved to another URL, it keeps the secret and never shows it again.
+    let again = save_settings(&c, &app.address, &path, &[("webhook_url", Some("https://shop.example/v2"))]).await;
+    assert_eq!(again.status, 303, "{}", again.body);
+    assert_eq!(merchant(&app, 7004).await.webhook_secrets, Some(secret.clone()));
+    assert!(!get(&c, &format!("{}{path}", app.address)).await.body.contains(&secret));
+
+    let made = audits(&app, "admin.webhook_secret_create").await;
+    assert_eq!(made.len(), 1);
+    assert!(!made[0].1.contains(&secret), "the secret is never in the audit log");
+}
+
+#[tokio::test]
 async fn the_audit_log_is_searchable_exported_as_csv_and_append_only() {
     let app = spawn_app().await;
     let (c, _) = admin_client(&app, "root").await;

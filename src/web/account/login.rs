@@ -1,7 +1,7 @@
 //! Sign-in, logout and password change.
 //!
-//! Failed sign-ins are counted per login in `account_sign_ins` whether or not the login exists,
-//! and every refusal shows the same message, so neither the answer nor the lock tells an
+//! Failed sign-ins are counted per login in `account_sign_ins` whether or not the login exists
+//! (see [`super::lockout`]), and every refusal shows the same message, so neither the answer nor the lock tells an
 //! attacker which logins exist. Unknown logins cost one argon2 verification like known ones.
 
 use std::sync::OnceLock;
@@ -11,19 +11,17 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use diesel::prelude::*;
 use serde::Deserialize;
-use time::Duration;
 
 use super::AccountError;
+use super::lockout::{claim, release};
 use super::session::{self, Account, Stage, advance, constant_eq, random_token, session_of};
 use crate::db::models::{User, UserId};
 use crate::db::schema::{account_sessions, account_sign_ins, enterprises, users};
-use crate::db::{self, AnyConnection, StoreError};
+use crate::db::{AnyConnection, StoreError};
 use crate::gateway::setup::{hash_password, verify_password};
 use crate::startup::AppState;
 use crate::web::protection::{Protection, client_ip};
 
-pub const MAX_FAILURES: i32 = 10;
-pub const LOCK: Duration = Duration::minutes(30);
 pub const MIN_PASSWORD: usize = 12;
 const LOGIN_CSRF_COOKIE: &str = "kassa_login_csrf";
 /// The one refusal text.
@@ -104,9 +102,13 @@ pub async fn submit(
     if login.is_empty() || login.len() > 64 || form.password.is_empty() || form.password.len() > 1024 {
         return login_page(&state, Some(REFUSED), login);
     }
-    let now = db::now();
+    // Counted before the password is looked at, so a locked login is refused without it and a
+    // burst of guesses gets no more than the lock allows.
+    let Some(claim) = claim(&state, login.clone()).await? else {
+        return login_page(&state, Some(REFUSED), login);
+    };
     let lookup = login.clone();
-    let (user, deleted, locked_until) = state
+    let (user, deleted) = state
         .gateway
         .store
         .read(move |c| {
@@ -119,21 +121,15 @@ pub async fn submit(
                     .is_some(),
                 None => false,
             };
-            let locked: Option<Option<time::PrimitiveDateTime>> =
-                account_sign_ins::table.find(&lookup).select(account_sign_ins::locked_until).first(c).optional()?;
-            Ok::<_, StoreError>((user, deleted, locked.flatten()))
+            Ok::<_, StoreError>((user, deleted))
         })
         .await?;
-    // A locked login is refused without looking at the password, so guessing goes nowhere.
-    if locked_until.is_some_and(|t| t > now) {
-        return login_page(&state, Some(REFUSED), login);
-    }
     let user = user.filter(|u| u.role == "merchant" && u.active && u.enterprise_id.is_some() && !deleted);
     let ok = verify(&protection, form.password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     let (Some(user), true) = (user, ok) else {
-        record_failure(&state, login.clone()).await?;
         return login_page(&state, Some(REFUSED), login);
     };
+    release(&state, claim).await?;
     let previous = req.cookie(session::COOKIE).map(|c| c.value().to_owned());
     let ip = client_ip(&req);
     let user_id = user.id.clone();
@@ -177,72 +173,6 @@ pub(super) fn next_stage(c: &mut AnyConnection, user: &UserId, totp_passed: bool
     } else {
         Stage::Full
     })
-}
-
-/// Clears the failure count of a login after a complete sign-in.
-pub(crate) fn clear_failures(c: &mut AnyConnection, login: &str) -> Result<(), StoreError> {
-    diesel::delete(account_sign_ins::table.find(login)).execute(c)?;
-    Ok(())
-}
-
-/// Whether the login is locked now.
-pub(crate) async fn is_locked(state: &AppState, login: String) -> Result<bool, AccountError> {
-    let now = db::now();
-    let until: Option<Option<time::PrimitiveDateTime>> = state
-        .gateway
-        .store
-        .read(move |c| {
-            account_sign_ins::table
-                .find(login)
-                .select(account_sign_ins::locked_until)
-                .first(c)
-                .optional()
-                .map_err(StoreError::from)
-        })
-        .await?;
-    Ok(until.flatten().is_some_and(|t| t > now))
-}
-
-/// One more failure for `login`; the tenth locks it for [`LOCK`] and starts the count again.
-pub(crate) async fn record_failure(state: &AppState, login: String) -> Result<(), AccountError> {
-    let now = db::now();
-    state
-        .gateway
-        .store
-        .write(move |c| {
-            let failures: Option<i32> =
-                account_sign_ins::table.find(&login).select(account_sign_ins::failures).first(c).optional()?;
-            let count = failures.unwrap_or(0) + 1;
-            let (count, locked) = if count >= MAX_FAILURES { (0, Some(now + LOCK)) } else { (count, None) };
-            if failures.is_some() {
-                let target = account_sign_ins::table.find(&login);
-                if locked.is_some() {
-                    diesel::update(target)
-                        .set((
-                            account_sign_ins::failures.eq(count),
-                            account_sign_ins::locked_until.eq(locked),
-                            account_sign_ins::updated_at.eq(now),
-                        ))
-                        .execute(c)?;
-                } else {
-                    diesel::update(target)
-                        .set((account_sign_ins::failures.eq(count), account_sign_ins::updated_at.eq(now)))
-                        .execute(c)?;
-                }
-            } else {
-                diesel::insert_into(account_sign_ins::table)
-                    .values((
-                        account_sign_ins::login.eq(&login),
-                        account_sign_ins::failures.eq(count),
-                        account_sign_ins::locked_until.eq(locked),
-                        account_sign_ins::updated_at.eq(now),
-                    ))
-                    .execute(c)?;
-            }
-            Ok::<_, StoreError>(())
-        })
-        .await?;
-    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -11,6 +11,7 @@ mod dashboard;
 mod details;
 mod error;
 mod filter;
+pub(crate) mod lockout;
 pub(crate) mod login;
 mod monitor;
 pub(crate) mod session;

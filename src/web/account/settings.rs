@@ -164,7 +164,9 @@ pub async fn save(
             return Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body));
         }
     };
-    let (merchant, changes) = apply_settings(&state.gateway.store, &merchant.id, settings, origins).await?;
+    // The webhook is the platform's: its URL, hence its first secret, never changes here.
+    let applied = apply_settings(&state.gateway.store, &merchant.id, settings, origins, None).await?;
+    let (merchant, changes) = (applied.merchant, applied.changes);
     if changes.as_object().is_some_and(|m| !m.is_empty()) {
         let detail = serde_json::json!({ "merchant_number": merchant.merchant_number, "changes": changes });
         super::audit(&state, &account, Some(merchant.id.clone()), None, "account.merchant_update", "ok", detail).await;

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AccountError;
-use super::login::{clear_failures, html, is_locked, next_stage, record_failure, render};
+use super::lockout::{claim, clear_failures};
+use super::login::{html, next_stage, render};
 use super::session::{self, Account, Stage, advance, session_of, signed_in_at};
 use crate::db::models::UserId;
 use crate::db::schema::{enterprises, users};
@@ -100,7 +101,8 @@ pub async fn step_submit(
 ) -> Result<HttpResponse, AccountError> {
     let account = signed_in_at(&req, &state, Stage::Totp).await?;
     account.check_csrf(&form.csrf)?;
-    if is_locked(&state, account.login.clone()).await? {
+    // The code is counted before it is checked, like a password (see `lockout`).
+    if claim(&state, account.login.clone()).await?.is_none() {
         // Ten wrong codes lock the login like ten wrong passwords: the half-open session ends.
         session::end(&state, req.cookie(session::COOKIE).map(|c| c.value().to_owned()).unwrap_or_default()).await?;
         return Ok(HttpResponse::SeeOther()
@@ -109,7 +111,6 @@ pub async fn step_submit(
             .finish());
     }
     if !accept_code(&state.gateway.store, &account.user_id, &form.code, false).await? {
-        record_failure(&state, account.login.clone()).await?;
         let body = render(&StepPage { account, error: Some(WRONG_CODE) })?;
         return Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body));
     }

@@ -16,7 +16,8 @@ use crate::db::models::User;
 use crate::db::schema::users;
 use crate::startup::AppState;
 use crate::web::account::Stage;
-use crate::web::account::login::{REFUSED, clear_failures, is_locked, record_failure, verify};
+use crate::web::account::lockout::{claim, clear_failures, release};
+use crate::web::account::login::{REFUSED, verify};
 use crate::web::account::session::{KIND_ADMIN, advance_hash, constant_eq, end, login_form, random_token, start_kind};
 use crate::web::account::two_factor::accept_code;
 use crate::web::protection::{Protection, client_ip};
@@ -68,9 +69,9 @@ pub async fn submit(
     if login.is_empty() || login.len() > 64 || form.password.is_empty() || form.password.len() > 1024 {
         return login_page(&state, Some(REFUSED), login);
     }
-    if is_locked(&state, login.clone()).await? {
+    let Some(claim) = claim(&state, login.clone()).await? else {
         return login_page(&state, Some(REFUSED), login);
-    }
+    };
     let lookup = login.clone();
     let found: Option<(User, bool, bool)> = state
         .gateway
@@ -87,10 +88,10 @@ pub async fn submit(
     let hash = found.as_ref().map(|(u, ..)| u.password_hash.clone());
     let ok = verify(&protection, form.password, hash).await?;
     let (Some((user, _, totp_on)), true) = (found, ok) else {
-        record_failure(&state, login.clone()).await?;
         return login_page(&state, Some(REFUSED), login);
     };
     // The failure count is cleared only once the code is right too.
+    release(&state, claim).await?;
     let stage = if totp_on { Stage::Totp } else { Stage::Enroll };
     let previous = session::token(&req);
     let ip = client_ip(&req);
@@ -139,12 +140,21 @@ pub struct CodeForm {
     code: String,
 }
 
-/// Into the admin area under a fresh session id; the login's failure count is cleared.
+/// Into the admin area under a fresh session id, or first to a new password after another
+/// admin's reset; the login's failure count is cleared.
 async fn finish(state: &AppState, admin: &Admin) -> Result<HttpResponse, AdminError> {
-    let login = admin.login.clone();
-    state.gateway.store.write(move |c| clear_failures(c, &login)).await?;
-    let token = advance_hash(state, admin.session_hash.clone(), Stage::Full).await?;
-    Ok(HttpResponse::SeeOther().insert_header(("Location", "/admin")).cookie(session::cookie(state, token)).finish())
+    let (login, user) = (admin.login.clone(), admin.user_id.clone());
+    let must_change = state
+        .gateway
+        .store
+        .write(move |c| {
+            clear_failures(c, &login)?;
+            users::table.find(&user).select(users::must_change_password).first::<bool>(c).map_err(StoreError::from)
+        })
+        .await?;
+    let stage = if must_change { Stage::Password } else { Stage::Full };
+    let token = advance_hash(state, admin.session_hash.clone(), stage).await?;
+    Ok(HttpResponse::SeeOther().insert_header(("Location", page(stage))).cookie(session::cookie(state, token)).finish())
 }
 
 pub async fn step_submit(
@@ -154,7 +164,7 @@ pub async fn step_submit(
 ) -> Result<HttpResponse, AdminError> {
     let admin = signed_in_at(&req, &state, Stage::Totp).await?;
     admin.check_csrf(&form.csrf)?;
-    if is_locked(&state, admin.login.clone()).await? {
+    if claim(&state, admin.login.clone()).await?.is_none() {
         end(&state, session::token(&req).unwrap_or_default()).await?;
         return Ok(HttpResponse::SeeOther()
             .insert_header(("Location", "/admin/login"))
@@ -162,7 +172,6 @@ pub async fn step_submit(
             .finish());
     }
     if !accept_code(&state.gateway.store, &admin.user_id, &form.code, false).await? {
-        record_failure(&state, admin.login.clone()).await?;
         let body = render(&StepPage { admin, error: Some(WRONG_CODE) })?;
         return Ok(HttpResponse::Unauthorized().content_type("text/html; charset=utf-8").body(body));
     }

@@ -112,6 +112,8 @@ pub async fn create(
 pub enum Shown {
     SecretWord(String),
     WebhookSecret(String),
+    /// Made when a webhook URL is first saved.
+    FirstWebhookSecret(String),
 }
 
 /// The settings form as typed (checkboxes are present when ticked).
@@ -410,15 +412,26 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     Ok((settings, origins.join(" ")))
 }
 
-/// Stores checked settings of merchant `id` in one transaction; returns the merchant as stored
-/// now and what changed as the audit log shows it (`{field: {old, new}}`), compared as stored,
-/// so a change of spelling alone (a currency list's order) is no change.
+/// What [`apply_settings`] stored.
+pub(crate) struct Applied {
+    /// The merchant as stored now.
+    pub merchant: Merchant,
+    /// What changed, as the audit log shows it: `{field: {old, new}}`, compared as stored, so a
+    /// change of spelling alone (a currency list's order) is no change.
+    pub changes: serde_json::Value,
+    /// The first webhook secret given was stored (no rotation got there first).
+    pub webhook_secret_set: bool,
+}
+
+/// Stores checked settings of merchant `id`, and `first_webhook_secret` if it still has none, in
+/// one transaction.
 pub(crate) async fn apply_settings(
     store: &db::Store,
     id: &MerchantId,
     settings: Settings,
     origins: String,
-) -> Result<(Merchant, serde_json::Value), StoreError> {
+    first_webhook_secret: Option<String>,
+) -> Result<Applied, StoreError> {
     let id = id.clone();
     store
         .write(move |c| {
@@ -436,10 +449,20 @@ pub(crate) async fn apply_settings(
                 CheckoutSettings { merchant_id: id.clone(), frame_ancestors: origins, updated_at: db::now() }
                     .save(c)?;
             }
+            let webhook_secret_set = match first_webhook_secret {
+                // Unless a rotation got there first: its secret is the one the shop was given.
+                Some(secret) => {
+                    diesel::update(merchants::table.find(&id).filter(merchants::webhook_secrets.is_null()))
+                        .set(merchants::webhook_secrets.eq(Some(secret)))
+                        .execute(c)?
+                        == 1
+                }
+                None => false,
+            };
             let (merchant, new) = stored(c)?;
             let pairs: Vec<(&str, String, String)> =
                 old.into_iter().zip(new).map(|((field, before), (_, after))| (field, before, after)).collect();
-            Ok::<_, StoreError>((merchant, diff(&pairs)))
+            Ok::<_, StoreError>(Applied { merchant, changes: diff(&pairs), webhook_secret_set })
         })
         .await
 }
@@ -599,7 +622,13 @@ pub async fn save(
             return Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body));
         }
     };
-    let (merchant, changes) = apply_settings(&state.gateway.store, &loaded.merchant.id, settings, origins).await?;
+    // The worker signs every webhook and refuses to send one unsigned, so a URL saved without a
+    // secret would fail every delivery: the first URL comes with its secret, shown once.
+    let first_secret = (settings.webhook_url.is_some() && loaded.merchant.webhook_secrets.is_none())
+        .then(crate::worker::webhook::new_secret);
+    let applied =
+        apply_settings(&state.gateway.store, &loaded.merchant.id, settings, origins, first_secret.clone()).await?;
+    let (merchant, changes) = (applied.merchant, applied.changes);
     if changes.as_object().is_some_and(|m| !m.is_empty()) {
         let detail = json!({
             "enterprise": loaded.enterprise.id.0,
@@ -607,6 +636,15 @@ pub async fn save(
             "changes": changes,
         });
         audit(&state, &admin, Some(merchant.id.clone()), "admin.merchant_update", detail).await;
+    }
+    if let (Some(secret), true) = (first_secret, applied.webhook_secret_set) {
+        let detail = json!({ "enterprise": loaded.enterprise.id.0, "merchant_number": merchant.merchant_number });
+        audit(&state, &admin, Some(merchant.id.clone()), "admin.webhook_secret_create", detail).await;
+        let now = load(&state, &path).await?;
+        // Shown on the answer itself: a redirect could not carry it, and it is shown only now.
+        let notice = Some("Saved. The change applies to the next request.");
+        let page = now.into_view(admin, Errors::default(), notice, Some(Shown::FirstWebhookSecret(secret)));
+        return Ok(html(render(&page)?));
     }
     Ok(HttpResponse::SeeOther().insert_header(("Location", format!("/admin/merchants/{}?saved=1", path))).finish())
 }

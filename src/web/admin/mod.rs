@@ -14,6 +14,7 @@ mod error;
 pub(crate) mod fields;
 mod login;
 pub(crate) mod merchants;
+mod password;
 mod processing;
 mod rates;
 pub mod session;
@@ -92,6 +93,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/login/totp", web::post().to(login::step_submit))
             .route("/totp", web::get().to(login::enrol_form))
             .route("/totp", web::post().to(login::enrol_submit))
+            .route("/password", web::get().to(password::form))
+            .route("/password", web::post().to(password::submit))
             .route("/enterprises", web::get().to(enterprises::list))
             .route("/enterprises", web::post().to(enterprises::create))
             .route("/enterprises/new", web::get().to(enterprises::new_form))

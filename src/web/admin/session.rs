@@ -18,12 +18,13 @@ use crate::web::account::session::{ABSOLUTE, IDLE, KIND_ADMIN, constant_eq, end,
 pub const COOKIE: &str = "kassa_admin";
 const TOUCH_EVERY: time::Duration = time::Duration::seconds(30);
 
-/// The page a session at this stage may see. Admins have no password-reset stage: TOTP is
-/// mandatory, so a new admin enrols first and every later sign-in asks for a code.
+/// The page a session at this stage may see. TOTP is mandatory, so a new admin enrols first and
+/// every later sign-in asks for a code; after another admin's reset comes the new password.
 pub fn page(stage: Stage) -> &'static str {
     match stage {
         Stage::Totp => "/admin/login/totp",
-        Stage::Enroll | Stage::Password => "/admin/totp",
+        Stage::Enroll => "/admin/totp",
+        Stage::Password => "/admin/password",
         Stage::Full => "/admin",
     }
 }

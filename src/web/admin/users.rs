@@ -1,6 +1,8 @@
-//! Users from the admin area: platform admins (create, lock, unlock, reset two-factor) and an
-//! enterprise's account users (create a manager, lock, unlock). Creating goes through
-//! [`setup::add_user`], the same code as `kassa user add`. Locking ends the user's sessions.
+//! Users from the admin area: platform admins (create, lock, unlock, reset two-factor, reset the
+//! password, delete) and an enterprise's account users (create a manager, lock, unlock).
+//! Creating goes through [`setup::add_user`], the same code as `kassa user add`; the other
+//! changes through [`crate::web::users::store`], the same code as the account's user pages.
+//! Locking, deleting and a reset end the user's sessions.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
@@ -11,13 +13,13 @@ use serde_json::json;
 use super::fields::Errors;
 use super::session::{Admin, signed_in};
 use super::{AdminError, audit, html, render};
-use crate::db::StoreError;
 use crate::db::models::{EnterpriseId, UserId};
 use crate::db::schema::users;
+use crate::db::{AnyConnection, StoreError};
 use crate::gateway::{GatewayError, setup};
 use crate::startup::AppState;
 use crate::web::account::Zone;
-use crate::web::users::store as user_store;
+use crate::web::users::{new_password, store as user_store};
 
 #[derive(Queryable)]
 pub struct UserRow {
@@ -153,7 +155,38 @@ pub struct ActForm {
     csrf: String,
 }
 
-/// `lock`, `unlock` or `reset-totp` (admins only) a user; answers to the page the form came from.
+#[derive(Template)]
+#[template(path = "admin/user_password.html")]
+struct PasswordShownPage {
+    admin: Admin,
+    login: String,
+    password: String,
+}
+
+/// Takes a lock that every change to who is an active admin waits for, so that two admins
+/// locking or deleting each other at once cannot leave none. SQLite has one writer already.
+fn serialize_admin_changes(c: &mut AnyConnection) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(pg) = c {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(4242001)").execute(pg)?;
+    }
+    Ok(())
+}
+
+/// The active admins besides `user`.
+fn other_active_admins(c: &mut AnyConnection, user: &UserId) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::active.eq(true))
+        .filter(users::deleted_at.is_null())
+        .filter(users::id.ne(user))
+        .count()
+        .get_result(c)
+}
+
+/// `lock`, `unlock` a user, or `reset-totp`, `reset-password`, `delete` an admin; answers to the
+/// page the form came from, or shows the temporary password of a reset once. An admin cannot
+/// act on themself, and the last active admin can be neither locked nor deleted: the platform
+/// always keeps someone who can sign in to the admin area.
 pub async fn act(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -165,7 +198,7 @@ pub async fn act(
     let (id, action) = path.into_inner();
     let id = UserId(id);
     if id == admin.user_id {
-        return Err(AdminError::BadRequest("You cannot lock yourself or reset your own two-factor sign-in.".into()));
+        return Err(AdminError::BadRequest("You cannot lock, delete or reset yourself; ask another admin.".into()));
     }
     let target = id.clone();
     let found: Option<(String, String, Option<EnterpriseId>)> = state
@@ -186,26 +219,52 @@ pub async fn act(
         ("lock", _) => ("admin.user_lock", json!({ "active": { "old": "true", "new": "false" } })),
         ("unlock", _) => ("admin.user_unlock", json!({ "active": { "old": "false", "new": "true" } })),
         ("reset-totp", "admin") => ("admin.user_reset_totp", json!({ "totp_enabled": { "new": "false" } })),
+        // Never the password, nor its hash: only that it must be changed.
+        ("reset-password", "admin") => {
+            ("admin.user_reset_password", json!({ "must_change_password": { "new": "true" } }))
+        }
+        ("delete", "admin") => ("admin.user_delete", json!({ "deleted": { "new": "true" } })),
         _ => return Err(AdminError::NotFound),
     };
-    let (target, act, l) = (id.clone(), action.clone(), login.clone());
-    state
+    let temporary = match action.as_str() {
+        "reset-password" => Some(new_password().await?),
+        _ => None,
+    };
+    let hash = temporary.as_ref().map(|(_, hash)| hash.clone());
+    let (target, act, l, is_admin) = (id.clone(), action.clone(), login.clone(), role == "admin");
+    let done = state
         .gateway
         .store
         .write(move |c| {
+            if is_admin && matches!(act.as_str(), "lock" | "delete") {
+                serialize_admin_changes(c)?;
+                if other_active_admins(c, &target)? == 0 {
+                    return Ok(false);
+                }
+            }
             match act.as_str() {
                 "lock" => user_store::set_active(c, &target, &l, false),
                 "unlock" => user_store::set_active(c, &target, &l, true),
+                "delete" => user_store::delete(c, &target),
+                "reset-password" => user_store::reset_password(c, &target, hash.unwrap_or_default()),
                 _ => user_store::reset_totp(c, &target),
-            }
-            .map_err(StoreError::from)
+            }?;
+            Ok::<_, StoreError>(true)
         })
         .await?;
+    if !done {
+        return Err(AdminError::BadRequest(
+            "The last active admin cannot be locked or deleted; create or unlock another admin first.".into(),
+        ));
+    }
     let mut detail = json!({ "user": login, "changes": changes });
     if let Some(e) = &enterprise {
         detail["enterprise"] = e.0.clone().into();
     }
     audit(&state, &admin, None, audit_action, detail).await;
+    if let Some((password, _)) = temporary {
+        return Ok(html(render(&PasswordShownPage { admin, login, password })?));
+    }
     let back = match &enterprise {
         Some(e) => format!("/admin/enterprises/{}?saved=1", e.0),
         None => "/admin/users".to_owned(),

@@ -234,7 +234,7 @@ fn temporary_password() -> String {
 }
 
 /// A temporary password and its hash, computed off the async threads.
-async fn new_password() -> Result<(String, String), AccountError> {
+pub(crate) async fn new_password() -> Result<(String, String), AccountError> {
     let password = temporary_password();
     let clear = password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&clear))
