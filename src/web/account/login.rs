@@ -220,10 +220,66 @@ pub async fn password_form(req: HttpRequest, state: web::Data<AppState>) -> Resu
 
 #[derive(Deserialize)]
 pub struct PasswordChange {
-    csrf: String,
+    pub(crate) csrf: String,
     current: String,
     new: String,
     repeat: String,
+}
+
+/// A user's own password change, for the account and the admin area: checks the form (length,
+/// the repeat, a new password, the current one right), stores the new hash and ends the user's
+/// other sessions, running `then` in the same transaction. `Ok(Err(message))` when refused, the
+/// message for the person.
+pub(crate) async fn change_password<T: Send + 'static>(
+    state: &AppState,
+    protection: &Protection,
+    user: &UserId,
+    keep_session: &str,
+    form: PasswordChange,
+    then: impl FnOnce(&mut AnyConnection) -> Result<T, StoreError> + Send + 'static,
+) -> Result<Result<T, &'static str>, AccountError> {
+    if form.new.chars().count() < MIN_PASSWORD || form.new.len() > 1024 {
+        return Ok(Err("The new password must have at least 12 characters."));
+    }
+    if form.new != form.repeat {
+        return Ok(Err("The two new passwords differ."));
+    }
+    if form.new == form.current {
+        return Ok(Err("The new password must differ from the current one."));
+    }
+    let id = user.clone();
+    let hash: String = state
+        .gateway
+        .store
+        .read(move |c| users::table.find(id).select(users::password_hash).first(c).map_err(StoreError::from))
+        .await?;
+    if !verify(protection, form.current, Some(hash)).await? {
+        return Ok(Err("The current password is wrong."));
+    }
+    let new = form.new;
+    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|_| AccountError::Internal)?
+        .map_err(|_| AccountError::Internal)?;
+    let (id, keep) = (user.clone(), keep_session.to_owned());
+    let done = state
+        .gateway
+        .store
+        .write(move |c| {
+            diesel::update(users::table.find(&id))
+                .set((users::password_hash.eq(new_hash), users::must_change_password.eq(false)))
+                .execute(c)?;
+            // Whoever else held the old password loses their sessions; this one stays.
+            diesel::delete(
+                account_sessions::table
+                    .filter(account_sessions::user_id.eq(&id))
+                    .filter(account_sessions::id_hash.ne(keep)),
+            )
+            .execute(c)?;
+            then(c)
+        })
+        .await?;
+    Ok(Ok(done))
 }
 
 pub async fn password_submit(
@@ -239,47 +295,15 @@ pub async fn password_submit(
         let body = render(&PasswordPage { account, message: Some(message.to_owned()), done: false })?;
         Ok(HttpResponse::BadRequest().content_type("text/html; charset=utf-8").body(body))
     };
-    if form.new.chars().count() < MIN_PASSWORD || form.new.len() > 1024 {
-        return refuse(account, "The new password must have at least 12 characters.");
-    }
-    if form.new != form.repeat {
-        return refuse(account, "The two new passwords differ.");
-    }
-    if form.new == form.current {
-        return refuse(account, "The new password must differ from the current one.");
-    }
     let id = account.user_id.clone();
-    let hash: String = state
-        .gateway
-        .store
-        .read(move |c| users::table.find(id).select(users::password_hash).first(c).map_err(StoreError::from))
-        .await?;
-    if !verify(&protection, form.current, Some(hash)).await? {
-        return refuse(account, "The current password is wrong.");
-    }
-    let new = form.new;
-    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(|_| AccountError::Internal)?
-        .map_err(|_| AccountError::Internal)?;
-    let (id, keep): (UserId, String) = (account.user_id.clone(), account.session_hash.clone());
-    let next = state
-        .gateway
-        .store
-        .write(move |c| {
-            diesel::update(users::table.find(&id))
-                .set((users::password_hash.eq(new_hash), users::must_change_password.eq(false)))
-                .execute(c)?;
-            // Whoever else held the old password loses their sessions; this one stays.
-            diesel::delete(
-                account_sessions::table
-                    .filter(account_sessions::user_id.eq(&id))
-                    .filter(account_sessions::id_hash.ne(keep)),
-            )
-            .execute(c)?;
-            next_stage(c, &id, true)
-        })
-        .await?;
+    let changed = change_password(&state, &protection, &account.user_id, &account.session_hash, form, move |c| {
+        next_stage(c, &id, true)
+    })
+    .await?;
+    let next = match changed {
+        Ok(next) => next,
+        Err(message) => return refuse(account, message),
+    };
     super::audit(&state, &account, None, None, "account.password_change", "ok", serde_json::json!({})).await;
     if account.stage == Stage::Password {
         // The sign-in goes on (to TOTP enrolment, or into the account) under a fresh id.
