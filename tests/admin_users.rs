@@ -156,3 +156,36 @@ async fn admins_delete_admins_but_never_themselves_nor_the_last_active_one() {
         }
     }
 }
+
+/// The admin sign-in locks a login after ten failures like the account's, with the same answer
+/// for a locked, a wrong and an unknown login; an idle admin session ends.
+#[tokio::test]
+async fn admin_logins_lock_after_ten_failures_and_idle_sessions_end() {
+    let app = spawn_app().await;
+    let (c, _) = admin_client(&app, "root").await;
+    let fresh = client();
+    for _ in 0..10 {
+        assert_eq!(sign_in(&fresh, &app.address, "root", "not-the-password").await.status, 401);
+    }
+    let locked = sign_in(&fresh, &app.address, "root", ADMIN_PASSWORD).await;
+    let unknown = sign_in(&fresh, &app.address, "nobody", ADMIN_PASSWORD).await;
+    assert_eq!((locked.status, unknown.status), (401, 401), "the right password does not open a locked login");
+    let strip = |b: &str, login: &str| b.replace(login, "").replace(&hidden(b, "csrf").unwrap(), "");
+    assert_eq!(strip(&locked.body, "root"), strip(&unknown.body, "nobody"), "a lock is not told apart");
+
+    // The session signed in before the lock still works until it idles out.
+    assert_eq!(get(&c, &format!("{}/admin", app.address)).await.status, 200);
+    let idle = kassa::db::now() - time::Duration::minutes(16);
+    app.gateway
+        .store
+        .write(move |conn| {
+            diesel::update(kassa::db::schema::account_sessions::table)
+                .set(kassa::db::schema::account_sessions::last_seen_at.eq(idle))
+                .execute(conn)
+                .map_err(StoreError::from)
+        })
+        .await
+        .unwrap();
+    let ended = get(&c, &format!("{}/admin", app.address)).await;
+    assert_eq!((ended.status, ended.location.as_deref()), (303, Some("/admin/login")));
+}
