@@ -416,6 +416,21 @@ async fn the_first_webhook_url_comes_with_its_secret_shown_once() {
     let made = audits(&app, "admin.webhook_secret_create").await;
     assert_eq!(made.len(), 1);
     assert!(!made[0].1.contains(&secret), "the secret is never in the audit log");
+
+    // Several endpoints, space- or line-separated, a repeat kept once; a bad one or a sixth is
+    // refused beside the field and nothing changes.
+    let several = "https://shop.example/v2\nhttps://crm.example/hooks  https://shop.example/v2";
+    let p = save_settings(&c, &app.address, &path, &[("webhook_url", Some(several))]).await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    let m = merchant(&app, 7004).await;
+    assert_eq!(m.webhook_endpoints(), ["https://shop.example/v2", "https://crm.example/hooks"]);
+    let six = (1..=6).map(|n| format!("https://hooks{n}.example/")).collect::<Vec<_>>().join(" ");
+    for bad in [six.as_str(), "https://shop.example/v2 ftp://files.example/"] {
+        let p = save_settings(&c, &app.address, &path, &[("webhook_url", Some(bad))]).await;
+        assert_eq!(p.status, 400, "{bad}");
+        assert!(p.body.contains("id=\"error-webhook_url\""), "{}", p.body);
+    }
+    assert_eq!(merchant(&app, 7004).await.webhook_url, m.webhook_url);
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ use kassa::worker::Worker;
 
 #[derive(Clone, Debug)]
 struct Received {
+    path: String,
     headers: HashMap<String, String>,
     body: String,
 }
@@ -37,7 +38,7 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
                 let headers =
                     req.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_owned())).collect();
                 let path = req.path().to_owned();
-                log.lock().unwrap().push(Received { headers, body });
+                log.lock().unwrap().push(Received { path: path.clone(), headers, body });
                 let ack = r#"<?xml version="1.0"?><pushpaymentresult firstcode="0" secondcode="0"><order></order></pushpaymentresult>"#;
                 match path.as_str() {
                     "/ok" => HttpResponse::Ok().body(ack),
@@ -260,6 +261,46 @@ print("ok" if any(s.split(",", 1)[1] == expected for s in sig_header.split()) el
     use std::io::Write;
     child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
     String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim() == "ok"
+}
+
+/// Every event goes to each endpoint as a message of its own (retried on its own) with the same
+/// id; a message for an endpoint taken off since is given up, the other endpoints still get theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn webhooks_go_to_every_endpoint_each_on_its_own() {
+    let t = spawn_gateway().await;
+    let (address, log) = receiver().await;
+    let secret = kassa::worker::webhook::new_secret();
+    let (a, b) = (format!("{address}/webhook-a"), format!("{address}/webhook-b"));
+    let (both, kept) = (format!("{a} {b}"), secret.clone());
+    set_merchant(&t, move |m| {
+        m.webhook_url = Some(both);
+        m.webhook_secrets = Some(secret);
+    })
+    .await;
+    t.paid("endpoints-1", "10.00", false, "4111111111111111").await;
+    let worker = Worker::new(t.gateway.clone(), worker_config(&t)).unwrap();
+    worker.deliver_due().await.unwrap();
+    let got = log.lock().unwrap().clone();
+    let mut paths: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/webhook-a", "/webhook-b"]);
+    assert_eq!(got[0].headers["webhook-id"], got[1].headers["webhook-id"]);
+    assert_eq!(got[0].body, got[1].body);
+
+    // B is taken off while the next event waits for delivery.
+    t.paid("endpoints-2", "20.00", false, "4111111111111111").await;
+    set_merchant(&t, move |m| {
+        m.webhook_url = Some(a);
+        m.webhook_secrets = Some(kept);
+    })
+    .await;
+    worker.deliver_due().await.unwrap();
+    let got = log.lock().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[2].path, "/webhook-a");
+    let webhooks: Vec<(String, String, i32)> = outbox_rows(&t).await.into_iter().filter(|r| r.0 == "webhook").collect();
+    let failed: Vec<_> = webhooks.iter().filter(|r| r.1 == "failed").collect();
+    assert_eq!((webhooks.len(), failed.len()), (4, 1), "{webhooks:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -65,7 +65,8 @@ pub fn emit(
         let payload = json!({ "order_id": order.id, "operation_id": operation_id });
         NewOutboxMessage::new(ASSIST_NOTIFICATION, &merchant.id, Some(&order.id), &payload, now).insert(c)?;
     }
-    if merchant.webhook_url.is_some() {
+    let endpoints = merchant.webhook_endpoints();
+    if !endpoints.is_empty() {
         let message_id = format!("msg_{}", crate::db::new_id().replace('-', ""));
         let body = json!({
             "type": event.name(),
@@ -91,8 +92,13 @@ pub fn emit(
                 })),
             },
         });
-        let payload = json!({ "id": message_id, "body": body.to_string() });
-        NewOutboxMessage::new(WEBHOOK, &merchant.id, Some(&order.id), &payload, now).insert(c)?;
+        // One message per endpoint, each retried on its own; the same id, so a receiver behind
+        // several endpoints can tell a repeat.
+        let body = body.to_string();
+        for endpoint in endpoints {
+            let payload = json!({ "id": message_id, "body": body, "endpoint": endpoint });
+            NewOutboxMessage::new(WEBHOOK, &merchant.id, Some(&order.id), &payload, now).insert(c)?;
+        }
     }
     if let (Some(kind), Some(_)) = (event.email(), &order.email) {
         let payload = json!({ "kind": kind, "order_id": order.id, "operation_id": operation_id });

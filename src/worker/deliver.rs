@@ -33,6 +33,9 @@ struct OrderEvent {
 struct WebhookPayload {
     id: String,
     body: String,
+    /// The endpoint it is for; messages written before merchants had several go to the first.
+    #[serde(default)]
+    endpoint: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -196,8 +199,18 @@ impl Handle {
                 Ok(m) => m,
                 Err(e) => return (self.retry(message, &schedule, e.to_string()), None),
             };
-        let (Some(url), Some(secrets)) = (merchant.webhook_url.clone(), merchant.webhook_secrets.clone()) else {
-            return (Outcome::Refused("the merchant has no webhook URL or secret".into()), None);
+        let endpoints = merchant.webhook_endpoints();
+        let url = match payload.endpoint.clone() {
+            Some(url) if endpoints.contains(&url.as_str()) => url,
+            // Taken off the merchant's endpoints since: the events are no longer wanted there.
+            Some(url) => return (Outcome::Refused(format!("{url} is no longer a webhook endpoint")), None),
+            None => match endpoints.first() {
+                Some(url) => (*url).to_owned(),
+                None => return (Outcome::Refused("the merchant has no webhook endpoint".into()), None),
+            },
+        };
+        let Some(secrets) = merchant.webhook_secrets.clone() else {
+            return (Outcome::Refused("the merchant has no webhook secret".into()), None);
         };
         if let Some(why) = guard::refuse(&url, self.config.outbound_allow_internal) {
             return (Outcome::Refused(why), None);
@@ -325,7 +338,14 @@ fn alert_merchant(
 ) -> Result<(), StoreError> {
     let merchant = Merchant::find(c, &message.merchant_id)?;
     let Some(to) = merchant.tech_email.clone() else { return Ok(()) };
-    let url = if message.topic == WEBHOOK { merchant.webhook_url } else { merchant.notification_url };
+    let url = if message.topic == WEBHOOK {
+        serde_json::from_str::<WebhookPayload>(&message.payload)
+            .ok()
+            .and_then(|p| p.endpoint)
+            .or_else(|| merchant.webhook_endpoints().first().map(|u| (*u).to_owned()))
+    } else {
+        merchant.notification_url
+    };
     let error = match outcome {
         Outcome::Refused(e) | Outcome::NoAnswer { error: e, .. } => e.clone(),
         Outcome::Delivered => return Ok(()),

@@ -72,6 +72,12 @@ pub struct Merchant {
 pub type NewMerchant = Merchant;
 
 impl Merchant {
+    /// The JSON webhook endpoints, in the order set (`webhook_url` holds them space-separated);
+    /// every event goes to each of them.
+    pub fn webhook_endpoints(&self) -> Vec<&str> {
+        self.webhook_url.as_deref().map(|urls| urls.split_whitespace().collect()).unwrap_or_default()
+    }
+
     pub fn by_number(conn: &mut crate::db::AnyConnection, number: i64) -> QueryResult<Option<Merchant>> {
         merchants::table
             .filter(merchants::merchant_number.eq(number))

@@ -177,6 +177,9 @@ pub struct SettingsForm {
 /// How many staff addresses may get a copy of each customer e-mail.
 const MAX_STAFF_EMAILS: usize = 5;
 
+/// How many endpoints each webhook event may go to.
+const MAX_WEBHOOK_ENDPOINTS: usize = 5;
+
 /// A stored limit as the form shows it (`1500.00`), empty when none.
 fn amount_text(minor: Option<i64>, currency: &str) -> String {
     minor.map(|m| crate::money::format_minor(m, currency)).unwrap_or_default()
@@ -358,7 +361,17 @@ pub fn validate(f: &SettingsForm) -> Result<(Settings, String), Errors> {
     if crate::worker::notify::Protocol::parse(&notification_protocol).is_none() {
         e.add("notification_protocol", "Choose HTTP POST or SOAP.");
     }
-    let webhook_url = optional_url(&mut e, "webhook_url", &f.webhook_url, false);
+    let endpoints: Vec<&str> = f.webhook_url.split_whitespace().collect();
+    let mut webhook_endpoints: Vec<String> = Vec::new();
+    if endpoints.len() > MAX_WEBHOOK_ENDPOINTS {
+        e.add("webhook_url", format!("At most {MAX_WEBHOOK_ENDPOINTS} endpoints."));
+    }
+    for url in endpoints.into_iter().take(MAX_WEBHOOK_ENDPOINTS) {
+        if let Some(url) = optional_url(&mut e, "webhook_url", url, false).filter(|u| !webhook_endpoints.contains(u)) {
+            webhook_endpoints.push(url);
+        }
+    }
+    let webhook_url = Some(webhook_endpoints.join(" ")).filter(|s| !s.is_empty());
     let tech_email = optional_email(&mut e, "tech_email", &f.tech_email);
     let staff: Vec<&str> = f.staff_emails.split_whitespace().collect();
     if staff.len() > MAX_STAFF_EMAILS {
