@@ -46,6 +46,10 @@ pub struct Config {
     /// Web-service and API requests a minute, per merchant and per client IP; 0 turns the
     /// limit off (benchmarks).
     pub rate_limit_per_minute: u32,
+    /// Kassa's RSA private key (PKCS#8 PEM, at least 2048 bits) for the signatures of its
+    /// answers and notifications, kept outside the database; every process is given the same
+    /// file. Unset: Kassa makes one key per database and keeps it there.
+    pub signing_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -91,6 +95,7 @@ impl Default for Config {
             smtp_user: None,
             smtp_password: None,
             rate_limit_per_minute: 6000,
+            signing_key_file: None,
         }
     }
 }
@@ -180,6 +185,9 @@ impl Config {
             "smtp_user" => self.smtp_user = Some(value.into()).filter(|v: &String| !v.is_empty()),
             "smtp_password" => self.smtp_password = Some(value.into()).filter(|v: &String| !v.is_empty()),
             "rate_limit_per_minute" => self.rate_limit_per_minute = number(key, value)?,
+            "signing_key_file" => {
+                self.signing_key_file = Some(value.trim().into()).filter(|p: &PathBuf| !p.as_os_str().is_empty())
+            }
             // Gone since the schedule moved into the database: say where, instead of "unknown".
             "settlement_interval_secs" => {
                 return Err(ConfigError::Invalid {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 
+use crate::assist::gateway_key::GatewayKey;
 use crate::config::Config;
 use crate::db::{Store, StoreOptions};
 use crate::gateway::Gateway;
@@ -33,7 +34,17 @@ pub fn open_gateway(config: &Config) -> anyhow::Result<Gateway> {
         journal: Some(config.data_dir.join("simulator.journal")),
         ..SimulatorOptions::default()
     })?;
-    Ok(Gateway::new(store, Arc::new(simulator), Duration::from_secs(config.processor_timeout_secs)))
+    let gateway = Gateway::new(store, Arc::new(simulator), Duration::from_secs(config.processor_timeout_secs));
+    match &config.signing_key_file {
+        None => Ok(gateway),
+        Some(path) => {
+            let pem = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read signing_key_file {}: {e}", path.display()))?;
+            let key =
+                GatewayKey::from_pem(&pem).map_err(|e| anyhow::anyhow!("signing_key_file {}: {e}", path.display()))?;
+            Ok(gateway.with_signing_key(key))
+        }
+    }
 }
 
 impl Application {

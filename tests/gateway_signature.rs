@@ -228,3 +228,37 @@ async fn managers_and_admins_see_the_public_key_and_nobody_the_private_one() {
         assert!(!text.contains("PRIVATE KEY"), "{text}");
     }
 }
+
+/// With `signing_key_file` Kassa signs with the operator's key, read from outside the database,
+/// and keeps none there; an unreadable or weak key stops the start with the setting's name.
+#[tokio::test]
+async fn a_signing_key_file_keeps_the_key_out_of_the_database() {
+    use rsa::pkcs8::EncodePrivateKey;
+    let db = TestDb::new();
+    let own = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).unwrap();
+    let file = db.dir().join("signing-key.pem");
+    std::fs::write(&file, own.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+    let mut config = Config::load(None, Vec::new()).unwrap();
+    config.database_url = db.url.clone();
+    config.data_dir = db.dir().to_path_buf();
+    config.signing_key_file = Some(file.clone());
+
+    let gateway = kassa::startup::open_gateway(&config).unwrap();
+    let key = gateway.signing_key().await.unwrap();
+    assert_eq!(key.fingerprint(), kassa::assist::signature::fingerprint(&own.to_public_key()));
+    assert!(verifies(&own.to_public_key(), "7208order-15.00RUBApproved", &key.sign("7208order-15.00RUBApproved")));
+    let rows: i64 = gateway
+        .store
+        .read(|c| gateway_signing_key::table.count().get_result(c).map_err(StoreError::from))
+        .await
+        .unwrap();
+    assert_eq!(rows, 0, "nothing of the key is kept in the database");
+
+    let weak = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 1024).unwrap();
+    std::fs::write(&file, weak.to_pkcs8_pem(LineEnding::LF).unwrap().as_bytes()).unwrap();
+    let refused = kassa::startup::open_gateway(&config).err().expect("a 1024-bit key is refused").to_string();
+    assert!(refused.contains("signing_key_file") && refused.contains("1024 bits"), "{refused}");
+    config.signing_key_file = Some(db.dir().join("missing.pem"));
+    let refused = kassa::startup::open_gateway(&config).err().expect("a missing file is refused").to_string();
+    assert!(refused.contains("cannot read signing_key_file"), "{refused}");
+}

@@ -53,6 +53,11 @@ impl Gateway {
         Gateway { store, processor, processor_timeout, signing_key: Arc::default() }
     }
 
+    /// Signs with `key` (from outside the database) instead of the key kept in the database.
+    pub fn with_signing_key(self, key: GatewayKey) -> Gateway {
+        Gateway { signing_key: Arc::new(tokio::sync::OnceCell::new_with(Some(Arc::new(key)))), ..self }
+    }
+
     /// An order of one merchant by its billnumber (the plain one or `billnumber.N`).
     pub async fn order(&self, merchant: &MerchantId, billnumber: &str) -> Result<Order, GatewayError> {
         let merchant = merchant.clone();
