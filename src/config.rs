@@ -50,6 +50,9 @@ pub struct Config {
     /// answers and notifications, kept outside the database; every process is given the same
     /// file. Unset: Kassa makes one key per database and keeps it there.
     pub signing_key_file: Option<PathBuf>,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>` (the
+    /// figures show the business); unset, anyone who reaches the port may scrape it.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -96,6 +99,7 @@ impl Default for Config {
             smtp_password: None,
             rate_limit_per_minute: 6000,
             signing_key_file: None,
+            metrics_token: None,
         }
     }
 }
@@ -185,6 +189,7 @@ impl Config {
             "smtp_user" => self.smtp_user = Some(value.into()).filter(|v: &String| !v.is_empty()),
             "smtp_password" => self.smtp_password = Some(value.into()).filter(|v: &String| !v.is_empty()),
             "rate_limit_per_minute" => self.rate_limit_per_minute = number(key, value)?,
+            "metrics_token" => self.metrics_token = Some(value.trim().to_owned()).filter(|t| !t.is_empty()),
             "signing_key_file" => {
                 self.signing_key_file = Some(value.trim().into()).filter(|p: &PathBuf| !p.as_os_str().is_empty())
             }

@@ -856,3 +856,19 @@ async fn order_limits_and_the_redirect_after_payment() {
     assert_eq!(detail["changes"]["max_amount"]["new"], "100.00");
     assert_eq!(detail["changes"]["after_payment"]["old"], "result");
 }
+
+/// With `metrics_token` set, `/metrics` answers only the scraper that sends it.
+#[tokio::test]
+async fn a_metrics_token_keeps_the_figures_to_the_scraper() {
+    let app = common::webservices::spawn_app_with(|c| c.metrics_token = Some("scrape-token-2026".into())).await;
+    let url = format!("{}/metrics", app.address);
+    let client = reqwest::Client::new();
+    let none = client.get(&url).send().await.unwrap();
+    assert_eq!(none.status(), 401);
+    assert!(none.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert_eq!(client.get(&url).bearer_auth("scrape-token-2025").send().await.unwrap().status(), 401);
+    let ok = client.get(&url).bearer_auth("scrape-token-2026").send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    assert!(ok.text().await.unwrap().contains("# TYPE "));
+    assert_eq!(client.get(format!("{}/healthz", app.address)).send().await.unwrap().status(), 200, "health stays open");
+}

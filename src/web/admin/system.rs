@@ -16,6 +16,7 @@ use crate::db::schema::{delivery_attempts, job_leases, orders, outbox, settlemen
 use crate::db::{self, AnyConnection, StoreError};
 use crate::startup::AppState;
 use crate::web::account::Zone;
+use crate::web::account::session::constant_eq;
 
 /// Answered requests by status class (1xx … 5xx), counted by [`count_request`].
 static REQUESTS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
@@ -216,7 +217,20 @@ struct Snapshot {
 
 /// The Prometheus text exposition of requests, payments by state, queue depths, settlement and
 /// notification failures.
-pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
+    if let Some(token) = &state.config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        if !constant_eq(given.as_bytes(), token.as_bytes()) {
+            return Ok(HttpResponse::Unauthorized()
+                .insert_header(("WWW-Authenticate", "Bearer realm=\"kassa-metrics\""))
+                .finish());
+        }
+    }
     let s: Snapshot = state
         .gateway
         .store
