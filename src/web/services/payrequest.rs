@@ -29,6 +29,9 @@ pub async fn payrequest(
 ) -> HttpResponse {
     // The PHP SDK always sends Format=5; JSON is the default here.
     serve(&req, &body, &state.clone(), &protection, Format::Json, |call| async move {
+        let merchant = &call.caller.merchant;
+        // Before the order is made, so a missing signing key cannot turn a made order into an error.
+        let seal = state.gateway.seal(merchant).await?;
         let request = order_request(&call.fields);
         let result = state.gateway.create_order(request.clone()).await;
         audit::record(
@@ -48,8 +51,6 @@ pub async fn payrequest(
             },
         )
         .await;
-        let merchant = &call.caller.merchant;
-        let seal = state.gateway.seal(merchant).await?;
         match result {
             Ok(order) => {
                 let public_url = state.config.public_url();
