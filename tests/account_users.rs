@@ -8,11 +8,11 @@ mod common;
 use common::account::{
     PASSWORD, add_account_user, add_sibling_merchant, by_id, client, get, hidden, paid_order, post, sign_in, signed_in,
 };
-use common::{add_merchant, spawn_app};
+use common::{add_merchant, spawn_app, user_id};
 use diesel::prelude::*;
 use kassa::db::StoreError;
 use kassa::db::models::Order;
-use kassa::db::schema::{account_sessions, audit_events, users};
+use kassa::db::schema::{account_sessions, audit_events};
 use kassa::web::totp;
 
 fn unix_now() -> i64 {
@@ -22,15 +22,6 @@ fn unix_now() -> i64 {
 async fn reload(app: &common::TestApp, order: &Order) -> Order {
     let id = order.id.clone();
     app.gateway.store.read(move |c| Order::find(c, &id).map_err(StoreError::from)).await.unwrap()
-}
-
-async fn user_id(app: &common::TestApp, login: &str) -> String {
-    let login = login.to_owned();
-    app.gateway
-        .store
-        .read(move |c| users::table.filter(users::login.eq(login)).select(users::id).first(c).map_err(StoreError::from))
-        .await
-        .unwrap()
 }
 
 /// Audit rows of an action: (actor, detail).

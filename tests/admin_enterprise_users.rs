@@ -7,7 +7,7 @@ mod common;
 
 use common::account::{PASSWORD, add_account_user, by_id, client, get, hidden, post, sign_in, signed_in};
 use common::admin::{admin_client, create_enterprise, create_merchant, csrf};
-use common::spawn_app;
+use common::{spawn_app, user_id};
 use diesel::prelude::*;
 use kassa::db::StoreError;
 use kassa::db::schema::{audit_events, enterprises, users};
@@ -23,14 +23,6 @@ async fn audits(app: &common::TestApp, action: &'static str) -> Vec<(String, Opt
                 .load(c)
                 .map_err(StoreError::from)
         })
-        .await
-        .unwrap()
-}
-
-async fn user_id(app: &common::TestApp, login: &'static str) -> String {
-    app.gateway
-        .store
-        .read(move |c| users::table.filter(users::login.eq(login)).select(users::id).first(c).map_err(StoreError::from))
         .await
         .unwrap()
 }

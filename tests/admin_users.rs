@@ -6,34 +6,11 @@ mod common;
 
 use common::account::{by_id, client, get, hidden, post};
 use common::admin::{ADMIN_PASSWORD, admin_client, sign_in, unix_now};
-use common::spawn_app;
+use common::{audit_entries, spawn_app, user_id};
 use diesel::prelude::*;
 use kassa::db::StoreError;
-use kassa::db::schema::{audit_events, users};
+use kassa::db::schema::users;
 use kassa::web::totp;
-
-/// Audit rows of an action: (actor, detail).
-async fn audits(app: &common::TestApp, action: &'static str) -> Vec<(String, String)> {
-    app.gateway
-        .store
-        .read(move |c| {
-            audit_events::table
-                .filter(audit_events::action.eq(action))
-                .select((audit_events::actor, audit_events::detail))
-                .load(c)
-                .map_err(StoreError::from)
-        })
-        .await
-        .unwrap()
-}
-
-async fn user_id(app: &common::TestApp, login: &'static str) -> String {
-    app.gateway
-        .store
-        .read(move |c| users::table.filter(users::login.eq(login)).select(users::id).first(c).map_err(StoreError::from))
-        .await
-        .unwrap()
-}
 
 async fn active_admins(app: &common::TestApp) -> i64 {
     app.gateway
@@ -110,12 +87,13 @@ async fn an_admin_resets_another_admins_password_and_two_factor() {
 
     // Audited with the actor and the user, never the password.
     for action in ["admin.user_reset_password", "admin.user_reset_totp"] {
-        let rows = audits(&app, action).await;
+        let rows = audit_entries(&app.gateway.store, action).await;
         assert_eq!(rows.len(), 1, "{action}");
-        assert!(rows[0].0.contains("root") && rows[0].1.contains("second"), "{rows:?}");
-        assert!(!rows[0].1.contains(&temporary), "{rows:?}");
+        let detail = rows[0].detail.to_string();
+        assert!(rows[0].actor.contains("root") && detail.contains("second"), "{rows:?}");
+        assert!(!detail.contains(&temporary), "{rows:?}");
     }
-    assert_eq!(audits(&app, "admin.password_change").await.len(), 1);
+    assert_eq!(audit_entries(&app.gateway.store, "admin.password_change").await.len(), 1);
 }
 
 #[tokio::test]
@@ -136,9 +114,9 @@ async fn admins_delete_admins_but_never_themselves_nor_the_last_active_one() {
     assert_eq!(sign_in(&client(), &app.address, "second", ADMIN_PASSWORD).await.status, 401);
     assert!(!get(&c, &url).await.body.contains("<td>second</td>"));
     assert_eq!(post(&c, &format!("{url}/{id}/delete"), &[("csrf", &csrf)]).await.status, 404);
-    let rows = audits(&app, "admin.user_delete").await;
+    let rows = audit_entries(&app.gateway.store, "admin.user_delete").await;
     assert_eq!(rows.len(), 1);
-    assert!(rows[0].0.contains("root") && rows[0].1.contains("second"), "{rows:?}");
+    assert!(rows[0].actor.contains("root") && rows[0].detail.to_string().contains("second"), "{rows:?}");
 
     // The two admins left lock each other at the same moment: one of them stays active.
     let third_csrf = hidden(&get(&third, &url).await.body, "csrf").unwrap();

@@ -268,3 +268,16 @@ pub async fn audit_entries(store: &Store, action: &'static str) -> Vec<AuditEntr
         })
         .collect()
 }
+
+/// The id of the user signed in as `login`.
+pub async fn user_id(app: &TestApp, login: &str) -> String {
+    use kassa::db::schema::users;
+    let login = login.to_owned();
+    app.gateway
+        .store
+        .read(move |c| {
+            users::table.filter(users::login.eq(login)).select(users::id).first(c).map_err(kassa::db::StoreError::from)
+        })
+        .await
+        .unwrap()
+}
